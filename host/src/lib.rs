@@ -1,0 +1,14 @@
+//! sandserve-host: serves a directory over HTTP through the sandboxed sandserve component.
+//!
+//! The binary is a thin CLI over [`Server`]; the same server can be embedded in other programs.
+
+mod access_log;
+pub mod limits;
+mod runtime;
+mod server;
+
+pub use limits::Limits;
+pub use server::{Server, ServerBuilder};
+
+/// The sandserve component this crate was built with.
+pub const COMPONENT: &[u8] = include_bytes!(env!("SANDSERVE_COMPONENT_WASM"));

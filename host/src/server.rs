@@ -1,0 +1,178 @@
+//! Accepts connections and hands each request to the sandbox: hyper HTTP/1.1 with
+//! keep-alive, `TCP_NODELAY`, a header-read timeout and a graceful stop.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::access_log::{Entry, Logged};
+use crate::limits::Limits;
+use crate::runtime::Runtime;
+
+/// Configures a [`Server`]: what to serve, with which component, where.
+pub struct ServerBuilder {
+    root: PathBuf,
+    component: Option<Vec<u8>>,
+    addr: SocketAddr,
+    quiet: bool,
+    env: Vec<(String, String)>,
+    limits: Limits,
+}
+
+impl ServerBuilder {
+    /// The directory to serve, read-only. Default: the current directory.
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.root = root.into();
+        self
+    }
+
+    /// A wasi:http component to run instead of the embedded sandserve component.
+    pub fn component(mut self, bytes: Vec<u8>) -> Self {
+        self.component = Some(bytes);
+        self
+    }
+
+    /// The address to listen on. Default: `127.0.0.1:8000`; port 0 picks a free port.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Turns the access log off.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// An environment variable for the component, e.g. `SANDSERVE_HIDDEN=1`.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Checks the directory, compiles the component and binds the socket.
+    pub fn build(self) -> anyhow::Result<Server> {
+        let root = served_dir(&self.root)?;
+        let listener = StdListener::bind(self.addr)
+            .with_context(|| format!("cannot listen on {}", self.addr))?;
+        listener.set_nonblocking(true)?;
+        let component = self.component.as_deref().unwrap_or(crate::COMPONENT);
+        let runtime = Runtime::new(component, root.clone(), self.env, &self.limits)?;
+        Ok(Server {
+            listener,
+            runtime: Arc::new(runtime),
+            root,
+            quiet: self.quiet,
+            limits: self.limits,
+        })
+    }
+}
+
+fn served_dir(path: &Path) -> anyhow::Result<PathBuf> {
+    let root = path
+        .canonicalize()
+        .with_context(|| format!("cannot serve {}", path.display()))?;
+    if !root.is_dir() {
+        bail!("cannot serve {}: not a directory", path.display());
+    }
+    Ok(root)
+}
+
+/// A bound, ready server.
+pub struct Server {
+    listener: StdListener,
+    runtime: Arc<Runtime>,
+    root: PathBuf,
+    quiet: bool,
+    limits: Limits,
+}
+
+impl Server {
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            root: PathBuf::from("."),
+            component: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            quiet: false,
+            env: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound socket has an address")
+    }
+
+    /// The canonical directory being served.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Serves until `shutdown` completes, then lets open requests finish for a few seconds.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let listener = TcpListener::from_std(self.listener)?;
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, client) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of descriptors or a reset before accept: back off, keep serving.
+                        eprintln!("sandserve: accept failed: {error}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            // Without it, small responses wait ~40 ms for delayed ACKs (Nagle).
+            let _ = stream.set_nodelay(true);
+            let runtime = self.runtime.clone();
+            let quiet = self.quiet;
+            let service = service_fn(move |request| {
+                let runtime = runtime.clone();
+                async move {
+                    let entry = (!quiet).then(|| Entry::new(client, &request));
+                    let response = runtime.handle(request).await;
+                    let status = response.status().as_u16();
+                    Ok::<_, Infallible>(response.map(|body| Logged::new(body, entry, status)))
+                }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(self.limits.header_timeout)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                // Client resets and timeouts end one connection; nothing to report.
+                let _ = connection.await;
+            });
+        }
+        drop(listener);
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! The router's answer as a plain value: status, headers and what the body is made of. The
+//! WASI glue turns it into a response; tests read it directly.
+
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, StatusCode};
+
+use crate::path::SafePath;
+
+/// Where the body's bytes come from. A file is named, not read: the glue splices it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Empty,
+    Html(String),
+    File { path: SafePath, len: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Body,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode) -> Reply {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+        }
+    }
+
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// An HTML body, with its type and length set.
+    pub fn html(mut self, html: String) -> Reply {
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        self.headers
+            .insert(CONTENT_LENGTH, HeaderValue::from(html.len()));
+        self.body = Body::Html(html);
+        self
+    }
+
+    /// A small error page. It names the status only: never a host path or an OS message.
+    pub fn error(status: StatusCode) -> Reply {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let code = status.as_u16();
+        let page = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1></body>\n</html>\n"
+        );
+        Reply::new(status).html(page)
+    }
+
+    /// Drops the body but keeps every header, as HEAD requires (RFC 9110 §9.3.2).
+    pub fn without_body(mut self) -> Reply {
+        self.body = Body::Empty;
+        self
+    }
+}

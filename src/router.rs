@@ -1,0 +1,162 @@
+//! Request head -> `Reply`: methods, path safety, directories, index files, listings, files.
+//!
+//! Pure over the [`Fs`] trait, so the whole request-to-response decision unit-tests natively.
+//! Status rules: 400 for a malformed target, 404 for anything that cannot or must not be named
+//! (missing, dot-file, special file, outside the root), 403 only when the host's permissions
+//! refuse, 405 with `Allow` for methods other than GET and HEAD (RFC 9110 §15.5.6).
+
+use http::header::{
+    HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, IF_MODIFIED_SINCE, LAST_MODIFIED, LOCATION,
+};
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::config::Config;
+use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata};
+use crate::listing;
+use crate::mime;
+use crate::path::{PathError, SafePath};
+use crate::reply::{Body, Reply};
+
+/// The parts of a request the file server reads.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    /// Origin-form target as received: path plus optional `?query`.
+    pub target: String,
+    pub headers: HeaderMap,
+}
+
+/// Answers one request against `fs`.
+pub fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    let head = request.method == Method::HEAD;
+    if request.method != Method::GET && !head {
+        return Reply::error(StatusCode::METHOD_NOT_ALLOWED)
+            .header(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    let reply = match get(request, fs, config) {
+        Ok(reply) => reply,
+        Err(status) => Reply::error(status),
+    };
+    if head {
+        reply.without_body()
+    } else {
+        reply
+    }
+}
+
+fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
+    let path = SafePath::parse(&request.target).map_err(|e| match e {
+        PathError::BadRequest => StatusCode::BAD_REQUEST,
+        PathError::NotFound => StatusCode::NOT_FOUND,
+    })?;
+    if path.is_hidden() && !config.hidden {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let meta = fs.stat(&path).map_err(fs_status)?;
+    match meta.kind {
+        Kind::Dir if !path.has_trailing_slash() => Ok(redirect_to_dir(&path, &request.target)),
+        Kind::Dir => directory(request, fs, config, &path),
+        Kind::File if path.has_trailing_slash() => Err(StatusCode::NOT_FOUND),
+        Kind::File => Ok(file(request, path, meta)),
+        Kind::Other => Err(StatusCode::NOT_FOUND),
+    }
+}
+
+pub(crate) fn fs_status(error: FsError) -> StatusCode {
+    match error {
+        FsError::NotFound => StatusCode::NOT_FOUND,
+        FsError::Forbidden => StatusCode::FORBIDDEN,
+        FsError::Io => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `/dir` -> `301 /dir/`, keeping the query so links relative to the page still work.
+fn redirect_to_dir(path: &SafePath, target: &str) -> Reply {
+    let mut location = path.to_url(true);
+    if let Some((_, query)) = target.split_once('?') {
+        let query = query.split_once('#').map_or(query, |(q, _)| q);
+        location.push('?');
+        location.push_str(query);
+    }
+    let location = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
+    Reply::error(StatusCode::MOVED_PERMANENTLY).header(LOCATION, location)
+}
+
+fn directory(
+    request: &Request,
+    fs: &dyn Fs,
+    config: &Config,
+    dir: &SafePath,
+) -> Result<Reply, StatusCode> {
+    for name in &config.index {
+        let Some(candidate) = dir.join(name) else {
+            continue;
+        };
+        if let Ok(
+            meta @ Metadata {
+                kind: Kind::File, ..
+            },
+        ) = fs.stat(&candidate)
+        {
+            return Ok(file(request, candidate, meta));
+        }
+    }
+    let mut entries: Vec<DirEntry> = Vec::new();
+    fs.read_dir(dir, &mut |entry| {
+        if config.hidden || !entry.name.starts_with('.') {
+            entries.push(entry);
+        }
+    })
+    .map_err(fs_status)?;
+    listing::sort_entries(&mut entries);
+    Ok(Reply::new(StatusCode::OK).html(listing::render_html(dir, &entries)))
+}
+
+fn file(request: &Request, path: SafePath, meta: Metadata) -> Reply {
+    let mut reply = Reply::new(StatusCode::OK);
+    if let Some(modified) = meta.modified {
+        let modified = modified.to_system_time();
+        reply.headers.insert(
+            LAST_MODIFIED,
+            HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+                .expect("HTTP dates are ASCII"),
+        );
+        if not_modified_since(&request.headers, modified) {
+            reply.status = StatusCode::NOT_MODIFIED;
+            return reply;
+        }
+    }
+    let content_type = mime::content_type(path.file_name().unwrap_or_default());
+    reply.headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(&content_type).expect("MIME types are ASCII"),
+    );
+    reply
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(meta.size));
+    reply.body = Body::File {
+        path,
+        len: meta.size,
+    };
+    reply
+}
+
+/// `If-Modified-Since` (RFC 9110 §13.1.3): true when the file is no newer than the date, at
+/// the one-second resolution of HTTP dates. An unparsable date is ignored, as the RFC says.
+fn not_modified_since(headers: &HeaderMap, modified: std::time::SystemTime) -> bool {
+    let Some(since) = headers
+        .get(IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+    else {
+        return false;
+    };
+    let secs = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    secs(modified) <= secs(since)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+//! [`Fs`] over `wasi:filesystem`, relative to an `open-at(".")` handle of the preopen.
+//!
+//! The handle, not the preopen itself, is used because some hosts (jco's Node shim) refuse
+//! `stat` and `read-directory` on the preopen descriptor.
+
+use wasi::filesystem::preopens::get_directories;
+use wasi::filesystem::types::{
+    Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+};
+use wasi::io::streams::InputStream;
+
+use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
+use crate::path::SafePath;
+
+pub struct WasiFs {
+    root: Descriptor,
+}
+
+impl WasiFs {
+    /// Opens the root: the preopen mounted at `/`, or the only one there is.
+    pub fn open() -> Result<WasiFs, FsError> {
+        let mut dirs = get_directories();
+        let index = dirs.iter().position(|(_, path)| path == "/").unwrap_or(0);
+        if dirs.is_empty() {
+            return Err(FsError::Io);
+        }
+        let (preopen, _) = dirs.swap_remove(index);
+        let root = preopen
+            .open_at(
+                PathFlags::empty(),
+                ".",
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ,
+            )
+            .map_err(error)?;
+        Ok(WasiFs { root })
+    }
+
+    /// A stream of the file's bytes from the start. Only called on a path that stat says is a
+    /// regular file, so a FIFO is never opened (opening one blocks).
+    pub fn open_stream(&self, path: &SafePath) -> Result<InputStream, FsError> {
+        let file = self
+            .root
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                &path.relative(),
+                OpenFlags::empty(),
+                DescriptorFlags::READ,
+            )
+            .map_err(error)?;
+        file.read_via_stream(0).map_err(error)
+    }
+}
+
+impl Fs for WasiFs {
+    fn stat(&self, path: &SafePath) -> Result<Metadata, FsError> {
+        self.root
+            .stat_at(PathFlags::SYMLINK_FOLLOW, &path.relative())
+            .map(metadata)
+            .map_err(error)
+    }
+
+    fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError> {
+        let dir = if path.is_root() {
+            None
+        } else {
+            Some(
+                self.root
+                    .open_at(
+                        PathFlags::SYMLINK_FOLLOW,
+                        &path.relative(),
+                        OpenFlags::DIRECTORY,
+                        DescriptorFlags::READ,
+                    )
+                    .map_err(error)?,
+            )
+        };
+        let dir = dir.as_ref().unwrap_or(&self.root);
+        let entries = dir.read_directory().map_err(error)?;
+        while let Some(entry) = entries.read_directory_entry().map_err(error)? {
+            let symlink = entry.type_ == DescriptorType::SymbolicLink;
+            // Following a symlink that leaves the root fails in the sandbox: skip the entry.
+            let Ok(stat) = dir.stat_at(PathFlags::SYMLINK_FOLLOW, &entry.name) else {
+                continue;
+            };
+            let meta = metadata(stat);
+            if meta.kind == Kind::Other {
+                continue;
+            }
+            each(DirEntry {
+                name: entry.name,
+                meta,
+                symlink,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn metadata(stat: DescriptorStat) -> Metadata {
+    Metadata {
+        kind: match stat.type_ {
+            DescriptorType::RegularFile => Kind::File,
+            DescriptorType::Directory => Kind::Dir,
+            _ => Kind::Other,
+        },
+        size: stat.size,
+        modified: stat.data_modification_timestamp.map(|t| Timestamp {
+            seconds: t.seconds,
+            nanoseconds: t.nanoseconds,
+        }),
+    }
+}
+
+fn error(code: ErrorCode) -> FsError {
+    match code {
+        ErrorCode::Access => FsError::Forbidden,
+        ErrorCode::NoEntry
+        | ErrorCode::NotPermitted
+        | ErrorCode::Loop
+        | ErrorCode::NotDirectory
+        | ErrorCode::IsDirectory
+        | ErrorCode::NameTooLong
+        | ErrorCode::IllegalByteSequence
+        | ErrorCode::Invalid => FsError::NotFound,
+        _ => FsError::Io,
+    }
+}

@@ -1,0 +1,157 @@
+//! The component's edge: `wasi:http/incoming-handler` in, a spliced response out.
+//! Everything here is glue; decisions are made by [`crate::router`].
+
+mod fs;
+
+use std::io::Write as _;
+
+use wasi::http::types::{
+    Fields, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse, ResponseOutparam,
+};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
+
+use crate::config::Config;
+use crate::reply::{Body, Reply};
+use crate::router::{self, Request};
+
+wit_bindgen::generate!({
+    world: "sandserve",
+    path: "wit",
+    with: {
+        "wasi:cli/stderr@0.2.12": wasi::cli::stderr,
+        "wasi:cli/stdin@0.2.12": wasi::cli::stdin,
+        "wasi:cli/stdout@0.2.12": wasi::cli::stdout,
+        "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
+        "wasi:clocks/wall-clock@0.2.12": wasi::clocks::wall_clock,
+        "wasi:filesystem/preopens@0.2.12": wasi::filesystem::preopens,
+        "wasi:filesystem/types@0.2.12": wasi::filesystem::types,
+        "wasi:http/outgoing-handler@0.2.12": wasi::http::outgoing_handler,
+        "wasi:http/types@0.2.12": wasi::http::types,
+        "wasi:io/error@0.2.12": wasi::io::error,
+        "wasi:io/poll@0.2.12": wasi::io::poll,
+        "wasi:io/streams@0.2.12": wasi::io::streams,
+        "wasi:random/random@0.2.12": wasi::random::random,
+    },
+});
+
+struct Component;
+
+export!(Component);
+
+impl exports::wasi::http::incoming_handler::Guest for Component {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let config = Config::from_vars(std::env::vars());
+        let request = read_request(&request);
+        match fs::WasiFs::open() {
+            Ok(fs) => send(out, router::route(&request, &fs, &config), &fs),
+            Err(_) => send_without_fs(out, Reply::error(http::StatusCode::INTERNAL_SERVER_ERROR)),
+        }
+    }
+}
+
+fn read_request(request: &IncomingRequest) -> Request {
+    let method = match request.method() {
+        WasiMethod::Get => http::Method::GET,
+        WasiMethod::Head => http::Method::HEAD,
+        WasiMethod::Post => http::Method::POST,
+        WasiMethod::Put => http::Method::PUT,
+        WasiMethod::Delete => http::Method::DELETE,
+        WasiMethod::Connect => http::Method::CONNECT,
+        WasiMethod::Options => http::Method::OPTIONS,
+        WasiMethod::Trace => http::Method::TRACE,
+        WasiMethod::Patch => http::Method::PATCH,
+        WasiMethod::Other(other) => {
+            http::Method::from_bytes(other.as_bytes()).unwrap_or(http::Method::PATCH)
+        }
+    };
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in request.headers().entries() {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_bytes(&value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    Request {
+        method,
+        target: request.path_with_query().unwrap_or_else(|| "/".to_owned()),
+        headers,
+    }
+}
+
+/// Sends `reply`, opening its file first so an open failure can still change the status.
+fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
+    if let Body::File { path, len } = &reply.body {
+        let input = match fs.open_stream(path) {
+            Ok(input) => input,
+            Err(error) => return send_without_fs(out, Reply::error(router::fs_status(error))),
+        };
+        let len = *len;
+        if let Some((stream, body)) = start(out, &reply) {
+            splice(&stream, &input, len);
+            finish(stream, body);
+        }
+        return;
+    }
+    send_without_fs(out, reply);
+}
+
+fn send_without_fs(out: ResponseOutparam, reply: Reply) {
+    if let Some((mut stream, body)) = start(out, &reply) {
+        if let Body::Html(html) = &reply.body {
+            // A client that went away is not our fault; there is nobody left to tell.
+            let _ = stream.write_all(html.as_bytes());
+        }
+        finish(stream, body);
+    }
+}
+
+/// Sends the head and returns the body stream.
+fn start(out: ResponseOutparam, reply: &Reply) -> Option<(OutputStream, OutgoingBody)> {
+    let entries: Vec<(String, Vec<u8>)> = reply
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let headers = Fields::from_list(&entries).ok()?;
+    let response = OutgoingResponse::new(headers);
+    response.set_status_code(reply.status.as_u16()).ok()?;
+    let body = response.body().ok()?;
+    ResponseOutparam::set(out, Ok(response));
+    let stream = body.write().ok()?;
+    Some((stream, body))
+}
+
+/// Largest single splice: big enough to amortise the host call, small enough to keep the
+/// host's buffers modest while a slow client drains.
+const SPLICE_CHUNK: u64 = 256 * 1024;
+
+/// Moves `len` bytes host-side from the file to the body. A file that shrinks ends the body
+/// early; the host then sees fewer bytes than `Content-Length` and closes the connection.
+fn splice(out: &OutputStream, input: &InputStream, len: u64) {
+    let mut remaining = len;
+    let mut idle = 0;
+    while remaining > 0 {
+        match out.blocking_splice(input, remaining.min(SPLICE_CHUNK)) {
+            Ok(0) => {
+                idle += 1;
+                if idle > 64 {
+                    return;
+                }
+            }
+            Ok(n) => {
+                idle = 0;
+                remaining = remaining.saturating_sub(n);
+            }
+            Err(StreamError::Closed | StreamError::LastOperationFailed(_)) => return,
+        }
+    }
+}
+
+fn finish(stream: OutputStream, body: OutgoingBody) {
+    // After exactly Content-Length bytes the host may report the stream closed: not an error.
+    let _ = stream.blocking_flush();
+    drop(stream);
+    let _ = OutgoingBody::finish(body, None);
+}
