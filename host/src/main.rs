@@ -1,5 +1,6 @@
 //! `sandserve [PATH]`: serve a directory over HTTP from inside a WebAssembly sandbox.
 
+use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,13 +66,18 @@ fn run(args: Args) -> anyhow::Result<()> {
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
     };
-    println!(
+    // A closed stdout (a parent that read the banner and left) must not stop the server.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
         "Serving HTTP on {} port {} (http://{url_host}:{}/) ...",
         addr.ip(),
         addr.port(),
         addr.port()
     );
-    println!("Directory: {}", server.root().display());
+    let _ = writeln!(stdout, "Directory: {}", server.root().display());
+    let _ = stdout.flush();
+    drop(stdout);
     runtime.block_on(server.run(shutdown_signal()))
 }
 
