@@ -43,13 +43,19 @@ fn listing_page_shape_and_order() {
 
     let root = server.get("/");
     assert_eq!(root.status, 200);
-    assert_eq!(root.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        root.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let html = root.text();
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<html lang=\"en\">"));
     assert!(html.contains("<title>Index of /</title>"));
     assert!(html.contains("Index of /"));
-    assert!(!hrefs(&html).contains(&"../".to_owned()), "no parent link at the root");
+    assert!(
+        !hrefs(&html).contains(&"../".to_owned()),
+        "no parent link at the root"
+    );
     let links: Vec<String> = hrefs(&html)
         .into_iter()
         .filter(|h| !h.starts_with('?') && !h.starts_with('/'))
@@ -88,14 +94,20 @@ fn odd_names_link_to_themselves() {
     let before = fx.tree_hash();
     let server = fx.serve(&["-q"]);
     let html = server.get("/").text();
-    assert!(!html.contains("<b>bold"), "names must be escaped in the page");
+    assert!(
+        !html.contains("<b>bold"),
+        "names must be escaped in the page"
+    );
     assert!(html.contains("&lt;b&gt;bold.txt"));
     assert!(html.contains("fish &amp; chips.txt"));
     let links = hrefs(&html);
     for (i, name) in names.iter().enumerate() {
         let encoded: String =
             percent_encoding::utf8_percent_encode(name, sandserve::path::SEGMENT).collect();
-        assert!(links.contains(&encoded), "{name}: {encoded} not in {links:?}");
+        assert!(
+            links.contains(&encoded),
+            "{name}: {encoded} not in {links:?}"
+        );
         let got = server.get(&format!("/{encoded}"));
         assert_eq!(got.status, 200, "{name}");
         assert_eq!(got.text(), format!("body {i}"), "{name}");
@@ -117,7 +129,10 @@ fn directory_without_slash_redirects_keeping_query() {
     let r = server.get("/docs?sort=size&x=1");
     assert_eq!(r.status, 301);
     assert_eq!(r.header("location"), Some("/docs/?sort=size&x=1"));
-    assert_eq!(server.get("/my%20dir").header("location"), Some("/my%20dir/"));
+    assert_eq!(
+        server.get("/my%20dir").header("location"),
+        Some("/my%20dir/")
+    );
 }
 
 #[test]
@@ -192,7 +207,12 @@ fn head_matches_get_without_body() {
         let head = server.request("HEAD", path, &[]);
         assert_eq!(head.status, get.status, "{path}");
         assert!(head.body.is_empty(), "{path}");
-        for name in ["content-type", "content-length", "last-modified", "location"] {
+        for name in [
+            "content-type",
+            "content-length",
+            "last-modified",
+            "location",
+        ] {
             assert_eq!(head.header(name), get.header(name), "{path} {name}");
         }
     }
@@ -239,12 +259,22 @@ fn missing_and_hidden_are_404_with_no_host_paths() {
     fx.write(".git/config", "[core]");
     fx.write("visible.txt", "v");
     let server = fx.serve(&["-q"]);
-    for path in ["/nope", "/nope/", "/.env", "/.git/config", "/.git/", "/visible.txt/"] {
+    for path in [
+        "/nope",
+        "/nope/",
+        "/.env",
+        "/.git/config",
+        "/.git/",
+        "/visible.txt/",
+    ] {
         let r = server.get(path);
         assert_eq!(r.status, 404, "{path}");
         let body = r.text();
         assert!(body.contains("404"), "{path}");
-        assert!(!body.contains(fx.root().to_str().unwrap()), "{path} leaks the host path");
+        assert!(
+            !body.contains(fx.root().to_str().unwrap()),
+            "{path} leaks the host path"
+        );
         assert!(!body.contains("SECRET"));
     }
     let listing = server.get("/").text();
@@ -393,12 +423,18 @@ fn bad_requests_get_clear_errors() {
     fx.write("f.txt", "x");
     let mut server = fx.serve(&["-q"]);
     let cases: &[(&[u8], u16)] = &[
-        (b"GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400),
+        (
+            b"GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            400,
+        ),
         (b"GET /%\r HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         (b"NONSENSE\r\n\r\n", 400),
         (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400),
         (b"GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-        (b"GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400),
+        (
+            b"GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            400,
+        ),
         (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400),
     ];
     for (request, want) in cases {

@@ -272,8 +272,5 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
 /// Splits a raw HTTP/1.1 response into its status code and the rest.
 pub fn raw_status(raw: &[u8]) -> Option<u16> {
     let text = String::from_utf8_lossy(raw);
-    text.strip_prefix("HTTP/1.1 ")?
-        .get(..3)?
-        .parse()
-        .ok()
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
 }
