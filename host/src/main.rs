@@ -4,10 +4,11 @@ use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use sandserve_host::Server;
+use sandserve_host::{limits, Limits, Server};
 
 /// Serve a directory over HTTP, read-only, from inside a WebAssembly sandbox.
 #[derive(Parser, Debug)]
@@ -32,6 +33,30 @@ struct Args {
     /// Run this wasi:http component instead of the built-in file server.
     #[arg(long, value_name = "FILE")]
     component: Option<PathBuf>,
+
+    /// Linear memory cap per guest instance (e.g. 64M).
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_size, default_value = "64M")]
+    max_memory: usize,
+
+    /// Guest CPU time per request; waiting on the client does not count (e.g. 10s, 500ms).
+    #[arg(long, value_name = "TIME", value_parser = limits::parse_duration, default_value = "10s")]
+    cpu_limit: Duration,
+
+    /// Requests handled at once; more wait briefly, then get 503.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    max_concurrent: u32,
+
+    /// How long a request waits for a free slot before 503 (e.g. 2s).
+    #[arg(long, value_name = "TIME", value_parser = limits::parse_duration, default_value = "2s")]
+    queue_timeout: Duration,
+
+    /// Open connections at once; more wait in the kernel's queue.
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+
+    /// Time to receive a request head, and to keep an idle keep-alive connection (e.g. 10s).
+    #[arg(long, value_name = "TIME", value_parser = limits::parse_duration, default_value = "10s")]
+    header_timeout: Duration,
 }
 
 fn main() -> ExitCode {
@@ -49,7 +74,16 @@ fn run(args: Args) -> anyhow::Result<()> {
     let mut builder = Server::builder()
         .root(&args.path)
         .bind(SocketAddr::new(args.bind, args.port))
-        .quiet(args.quiet);
+        .quiet(args.quiet)
+        .limits(Limits {
+            max_memory: args.max_memory,
+            cpu_time: args.cpu_limit,
+            max_concurrent: args.max_concurrent,
+            queue_timeout: args.queue_timeout,
+            max_connections: args.max_connections as usize,
+            header_timeout: args.header_timeout,
+            ..Limits::default()
+        });
     if let Some(path) = &args.component {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read component {}", path.display()))?;

@@ -3,6 +3,8 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
 use bytes::Bytes;
@@ -10,22 +12,29 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
+    UpdateDeadline,
+};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
-use crate::limits::Limits;
+use crate::limits::{Limits, EPOCH_TICK};
 
 /// The compiled component and everything needed to run one request in it.
 pub struct Runtime {
     pre: ProxyPre<State>,
     root: PathBuf,
     env: Vec<(String, String)>,
+    /// One permit per pooled instance slot: a request waits here, not in the allocator.
+    slots: Arc<Semaphore>,
+    queue_timeout: Duration,
+    cpu_time: Duration,
 }
 
 impl Runtime {
@@ -37,6 +46,7 @@ impl Runtime {
         limits: &Limits,
     ) -> anyhow::Result<Runtime> {
         let engine = Engine::new(&engine_config(limits)).map_err(wasm_error)?;
+        start_epoch_ticker(&engine);
         let component = Component::new(&engine, component)
             .map_err(wasm_error)
             .context("compiling the component")?;
@@ -48,7 +58,14 @@ impl Runtime {
             .and_then(ProxyPre::new)
             .map_err(wasm_error)
             .context("the component is not a wasi:http proxy this host can run")?;
-        Ok(Runtime { pre, root, env })
+        Ok(Runtime {
+            pre,
+            root,
+            env,
+            slots: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
+            queue_timeout: limits.queue_timeout,
+            cpu_time: limits.cpu_time,
+        })
     }
 
     /// Runs `request` in a new instance. Any guest fault becomes a 500 for this request only.
@@ -56,8 +73,8 @@ impl Runtime {
         match self.call(request).await {
             Ok(response) => response,
             Err(error) => {
-                tracing_error(&error);
-                internal_error()
+                eprintln!("sandserve: request failed: {error:#}");
+                error_page(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
     }
@@ -66,7 +83,16 @@ impl Runtime {
         &self,
         request: Request<Incoming>,
     ) -> anyhow::Result<Response<HyperOutgoingBody>> {
-        let mut store = Store::new(self.pre.engine(), State::new(&self.root, &self.env)?);
+        let slot = self.slots.clone().acquire_owned();
+        let Ok(Ok(slot)) = tokio::time::timeout(self.queue_timeout, slot).await else {
+            return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
+        };
+        let mut store = Store::new(
+            self.pre.engine(),
+            State::new(&self.root, &self.env, self.cpu_time)?,
+        );
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(meter_cpu);
         let (sender, receiver) = oneshot::channel();
         let request = store
             .data_mut()
@@ -81,6 +107,8 @@ impl Runtime {
         let pre = self.pre.clone();
         // The guest keeps running after it hands over the response head: it streams the body.
         let task = tokio::spawn(async move {
+            // The slot is held until the guest returns, which is after the body is streamed.
+            let _slot = slot;
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy
                 .wasi_http_incoming_handler()
@@ -102,6 +130,41 @@ impl Runtime {
     }
 }
 
+/// Guest CPU accounting, called each time a running guest crosses an epoch tick. Ticks
+/// arrive about `EPOCH_TICK` apart while the guest computes; a longer gap means it was
+/// blocked in a host call (a slow client, the disk), which is charged one tick at most.
+fn meter_cpu(mut store: StoreContextMut<'_, State>) -> wasmtime::Result<UpdateDeadline> {
+    let cpu = &mut store.data_mut().cpu;
+    let now = Instant::now();
+    cpu.used += now.duration_since(cpu.last).min(EPOCH_TICK * 2);
+    cpu.last = now;
+    if cpu.used > cpu.limit {
+        return Ok(UpdateDeadline::Interrupt);
+    }
+    // Yielding each tick keeps one busy guest from starving the other requests on its thread.
+    Ok(UpdateDeadline::Yield(1))
+}
+
+/// Advances the engine's epoch every tick for as long as the engine lives.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("sandserve-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+/// Bytes of each pooled memory, table and stack reset in place rather than decommitted.
+const KEEP_RESIDENT: usize = 2 << 20;
+/// Decommits gathered before one flush, so page-table changes are paid in bulk.
+const DECOMMIT_BATCH: usize = 32;
+
 fn engine_config(limits: &Limits) -> wasmtime::Config {
     let mut pool = PoolingAllocationConfig::default();
     let instances = limits.max_concurrent;
@@ -111,10 +174,19 @@ fn engine_config(limits: &Limits) -> wasmtime::Config {
         .total_core_instances(instances * 8)
         .total_memories(instances * 2)
         .total_tables(instances * 4)
-        .max_memory_size(limits.max_memory);
+        .max_memory_size(limits.max_memory)
+        // Reset small memories and tables with memset and keep them mapped: returning
+        // pages with madvise costs a TLB shootdown across cores on every request.
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(KEEP_RESIDENT)
+        .async_stack_keep_resident(KEEP_RESIDENT)
+        .decommit_batch_size(DECOMMIT_BATCH)
+        // Where the kernel can say which pages a request dirtied (Linux 6.7+), reset only those.
+        .pagemap_scan(wasmtime::Enabled::Auto);
     let mut config = wasmtime::Config::new();
     config
         .wasm_component_model(true)
+        .epoch_interruption(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .cranelift_opt_level(wasmtime::OptLevel::Speed);
     config
@@ -125,25 +197,26 @@ fn wasm_error(error: wasmtime::Error) -> anyhow::Error {
     anyhow!("{error:?}")
 }
 
-fn tracing_error(error: &anyhow::Error) {
-    eprintln!("sandserve: request failed: {error:#}");
-}
-
-/// The host's own 500: the guest failed before or instead of answering.
-fn internal_error() -> Response<HyperOutgoingBody> {
-    let page: &'static [u8] = b"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>500 Internal Server Error</title></head>\n<body><h1>500 Internal Server Error</h1></body>\n</html>\n";
+/// The host's own error page, for when the guest failed, or never ran.
+pub(crate) fn error_page(status: StatusCode) -> Response<HyperOutgoingBody> {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let code = status.as_u16();
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1></body>\n</html>\n"
+    );
+    let len = page.len();
     let mut response = Response::new(
-        Full::new(Bytes::from_static(page))
+        Full::new(Bytes::from(page))
             .map_err(|never| match never {})
             .boxed_unsync(),
     );
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(page.len()));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
     response
 }
 
@@ -153,11 +226,21 @@ struct State {
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: NoOutgoingRequests,
+    cpu: CpuMeter,
+}
+
+struct CpuMeter {
+    used: Duration,
+    last: Instant,
+    limit: Duration,
 }
 
 impl State {
-    fn new(root: &PathBuf, env: &[(String, String)]) -> anyhow::Result<State> {
+    fn new(root: &PathBuf, env: &[(String, String)], cpu_time: Duration) -> anyhow::Result<State> {
         let mut wasi = WasiCtxBuilder::new();
+        // Local file operations take microseconds: run them inline rather than paying a
+        // thread hand-off to tokio's blocking pool for every stat, open and read.
+        wasi.allow_blocking_current_thread(true);
         wasi.preopened_dir(root, "/", FsPerms::ReadOnly)
             .map_err(wasm_error)
             .context("opening the served directory")?;
@@ -167,6 +250,11 @@ impl State {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: NoOutgoingRequests,
+            cpu: CpuMeter {
+                used: Duration::ZERO,
+                last: Instant::now(),
+                limit: cpu_time,
+            },
         })
     }
 }

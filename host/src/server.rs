@@ -11,13 +11,15 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::access_log::{Entry, Logged};
 use crate::limits::Limits;
-use crate::runtime::Runtime;
+use crate::runtime::{error_page, Runtime};
 
 /// Configures a [`Server`]: what to serve, with which component, where.
 pub struct ServerBuilder {
@@ -83,6 +85,23 @@ impl ServerBuilder {
     }
 }
 
+/// 414 or 431 for a head within hyper's buffer but over our limits.
+fn oversized_head<B>(request: &hyper::Request<B>, limits: &Limits) -> Option<StatusCode> {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if target > limits.max_request_line {
+        return Some(StatusCode::URI_TOO_LONG);
+    }
+    let head: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (head > limits.max_header_bytes).then_some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+}
+
 fn served_dir(path: &Path) -> anyhow::Result<PathBuf> {
     let root = path
         .canonicalize()
@@ -131,7 +150,14 @@ impl Server {
         let listener = TcpListener::from_std(self.listener)?;
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
+        let connections = Arc::new(Semaphore::new(self.limits.max_connections));
+        let limits = Arc::new(self.limits.clone());
         loop {
+            // Past the bound, new connections wait in the kernel's accept queue.
+            let permit = tokio::select! {
+                permit = connections.clone().acquire_owned() => permit?,
+                () = &mut shutdown => break,
+            };
             let (stream, client) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -148,24 +174,34 @@ impl Server {
             let _ = stream.set_nodelay(true);
             let runtime = self.runtime.clone();
             let quiet = self.quiet;
+            let head_limits = limits.clone();
             let service = service_fn(move |request| {
                 let runtime = runtime.clone();
+                let limits = head_limits.clone();
                 async move {
                     let entry = (!quiet).then(|| Entry::new(client, &request));
-                    let response = runtime.handle(request).await;
+                    let response = match oversized_head(&request, &limits) {
+                        Some(status) => error_page(status),
+                        None => runtime.handle(request).await,
+                    };
                     let status = response.status().as_u16();
                     Ok::<_, Infallible>(response.map(|body| Logged::new(body, entry, status)))
                 }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(self.limits.header_timeout)
+                .header_read_timeout(limits.header_timeout)
                 .keep_alive(true)
+                .max_headers(limits.max_headers)
+                // Room for the longest request line plus the largest head, so hyper itself
+                // answers 414 and 431 past them rather than dropping the connection.
+                .max_buf_size(limits.max_request_line + limits.max_header_bytes + 8192)
                 .serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 // Client resets and timeouts end one connection; nothing to report.
                 let _ = connection.await;
+                drop(permit);
             });
         }
         drop(listener);
