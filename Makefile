@@ -13,7 +13,7 @@ HOST := target/release/sandserve
 # The host embeds the component built just before it: no cargo inside cargo.
 export SANDSERVE_COMPONENT := $(CURDIR)/$(WASM)
 
-.PHONY: all setup component build serve test unit integration lint fmt clean
+.PHONY: all setup component build guests serve test unit integration lint fmt clean
 
 all: build
 
@@ -36,7 +36,12 @@ unit:
 	$(CARGO) test --release --lib -p sandserve
 	$(CARGO) test --release -p sandserve-host
 
-integration: build
+# Test-only guest components, in a workspace of their own.
+guests: setup
+	$(CARGO) build --release --target wasm32-wasip2 \
+	  --manifest-path tests/guests/faulty/Cargo.toml --target-dir target/guests
+
+integration: build guests
 	SANDSERVE_BIN=$(CURDIR)/$(HOST) $(CARGO) test --release -p sandserve --tests
 
 lint: setup

@@ -3,7 +3,9 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
@@ -13,6 +15,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use tokio::sync::{oneshot, Semaphore};
+use tokio::task::JoinHandle;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
     Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
@@ -73,7 +76,7 @@ impl Runtime {
         match self.call(request).await {
             Ok(response) => response,
             Err(error) => {
-                eprintln!("sandserve: request failed: {error:#}");
+                log_failure(&error);
                 error_page(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
@@ -116,7 +119,7 @@ impl Runtime {
                 .await
         });
         match receiver.await {
-            Ok(Ok(response)) => Ok(response),
+            Ok(Ok(response)) => Ok(response.map(|body| GuestBody::new(body, task).boxed_unsync())),
             Ok(Err(code)) => Err(anyhow!("the component answered with error {code:?}")),
             Err(_) => {
                 let error = match task.await {
@@ -128,6 +131,61 @@ impl Runtime {
             }
         }
     }
+}
+
+/// A response body that only ends cleanly if the guest did: a guest that traps mid-stream
+/// must cut the connection, not end the body as if it were whole.
+struct GuestBody {
+    inner: HyperOutgoingBody,
+    guest: Option<JoinHandle<wasmtime::Result<()>>>,
+}
+
+impl GuestBody {
+    fn new(inner: HyperOutgoingBody, guest: JoinHandle<wasmtime::Result<()>>) -> GuestBody {
+        GuestBody {
+            inner,
+            guest: Some(guest),
+        }
+    }
+}
+
+impl http_body::Body for GuestBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(None) => {}
+            other => return other,
+        }
+        let Some(guest) = self.guest.as_mut() else {
+            return Poll::Ready(None);
+        };
+        // The body ended: wait for the guest to return to learn whether it finished or died.
+        let outcome = std::task::ready!(Pin::new(guest).poll(cx));
+        self.guest = None;
+        let failure = match outcome {
+            Ok(Ok(())) => return Poll::Ready(None),
+            Ok(Err(error)) => wasm_error(error),
+            Err(join) => anyhow!("the request task failed: {join}"),
+        };
+        log_failure(&failure.context("the component failed while streaming"));
+        Poll::Ready(Some(Err(wasmtime_wasi_http::Error::InternalError(Some(
+            "the component failed while streaming".into(),
+        )))))
+    }
+}
+
+/// One line per failure: wasm backtraces are multi-line and would break the log's shape.
+fn log_failure(error: &anyhow::Error) {
+    let text = format!("{error:#}");
+    eprintln!(
+        "sandserve: request failed: {}",
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
 }
 
 /// Guest CPU accounting, called each time a running guest crosses an epoch tick. Ticks
@@ -162,8 +220,6 @@ fn start_epoch_ticker(engine: &Engine) {
 
 /// Bytes of each pooled memory, table and stack reset in place rather than decommitted.
 const KEEP_RESIDENT: usize = 2 << 20;
-/// Decommits gathered before one flush, so page-table changes are paid in bulk.
-const DECOMMIT_BATCH: usize = 32;
 
 fn engine_config(limits: &Limits) -> wasmtime::Config {
     let mut pool = PoolingAllocationConfig::default();
@@ -175,12 +231,12 @@ fn engine_config(limits: &Limits) -> wasmtime::Config {
         .total_memories(instances * 2)
         .total_tables(instances * 4)
         .max_memory_size(limits.max_memory)
-        // Reset small memories and tables with memset and keep them mapped: returning
-        // pages with madvise costs a TLB shootdown across cores on every request.
+        // Reset small memories and tables in place and keep them mapped: returning pages
+        // with madvise costs a TLB shootdown across cores on every request. Decommits are
+        // not batched, so a guest that grew to the cap gives its memory back at once.
         .linear_memory_keep_resident(KEEP_RESIDENT)
         .table_keep_resident(KEEP_RESIDENT)
         .async_stack_keep_resident(KEEP_RESIDENT)
-        .decommit_batch_size(DECOMMIT_BATCH)
         // Where the kernel can say which pages a request dirtied (Linux 6.7+), reset only those.
         .pagemap_scan(wasmtime::Enabled::Auto);
     let mut config = wasmtime::Config::new();

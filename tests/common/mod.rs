@@ -200,6 +200,10 @@ impl Server {
         out
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still alive.
     pub fn alive(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
