@@ -75,7 +75,8 @@ fn read_request(request: &IncomingRequest) -> Request {
     }
     Request {
         method,
-        target: request.path_with_query().unwrap_or_else(|| "/".to_owned()),
+        // No path at all (authority-form) is not a request for the root: it is malformed.
+        target: request.path_with_query().unwrap_or_default(),
         headers,
     }
 }
