@@ -13,7 +13,7 @@ HOST := target/release/sandserve
 # The host embeds the component built just before it: no cargo inside cargo.
 export SANDSERVE_COMPONENT := $(CURDIR)/$(WASM)
 
-.PHONY: all setup component build guests serve test unit integration lint fmt clean
+.PHONY: all setup component build guests serve test unit integration lint fmt clean fuzz soak wrk
 
 all: build
 
@@ -43,6 +43,27 @@ guests: setup
 
 integration: build guests
 	SANDSERVE_BIN=$(CURDIR)/$(HOST) $(CARGO) test --release -p sandserve --tests
+
+# Fuzz each target for FUZZ_SECONDS (nightly + cargo-fuzz; the committed corpus seeds it).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := path route
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  work=$$(mktemp -d); \
+	  (cd fuzz && CARGO_TARGET_DIR=$(CURDIR)/target/fuzz cargo +nightly fuzz run $$t $$work corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tee $$work.log | tail -n 3) || exit 1; \
+	  echo "fuzz $$t: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$work.log | grep -o '[0-9]*$$') executions"; \
+	  rm -rf $$work $$work.log; \
+	done
+
+# Sustained load plus 1000 idle connections; CI runs a shorter one.
+SOAK_ARGS ?= --seconds 60 --connections 256 --idle 1000
+soak: build wrk
+	python3 bench/soak.py $(SOAK_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
 lint: setup
 	$(CARGO) fmt --all -- --check

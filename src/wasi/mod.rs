@@ -126,7 +126,7 @@ fn start(out: ResponseOutparam, reply: &Reply) -> Option<(OutputStream, Outgoing
 
 /// Largest single splice: big enough to amortise the host call, small enough to keep the
 /// host's buffers modest while a slow client drains.
-const SPLICE_CHUNK: u64 = 256 * 1024;
+const SPLICE_CHUNK: u64 = 64 * 1024;
 
 /// Moves `len` bytes host-side from the file to the body. A file that shrinks ends the body
 /// early; the host then sees fewer bytes than `Content-Length` and closes the connection.
