@@ -8,13 +8,33 @@ use common::{raw_status, Fixture, CANARY};
 
 /// Spellings of `.` a confused decoder might turn into a dot.
 const DOTS: &[&str] = &[
-    ".", "%2e", "%2E", "%252e", "%c0%ae", "%C0%AE", "%e0%80%ae", "%f0%80%80%ae", "%u002e",
-    "%%32%65", "%25%32%65", "%c0.",
+    ".",
+    "%2e",
+    "%2E",
+    "%252e",
+    "%c0%ae",
+    "%C0%AE",
+    "%e0%80%ae",
+    "%f0%80%80%ae",
+    "%u002e",
+    "%%32%65",
+    "%25%32%65",
+    "%c0.",
 ];
 
 /// Spellings of a separator.
 const SEPARATORS: &[&str] = &[
-    "/", "%2f", "%2F", "%5c", "%5C", "\\", "%252f", "%c0%af", "%e0%80%af", "%c1%9c", "%u2215",
+    "/",
+    "%2f",
+    "%2F",
+    "%5c",
+    "%5C",
+    "\\",
+    "%252f",
+    "%c0%af",
+    "%e0%80%af",
+    "%c1%9c",
+    "%u2215",
     "%00/",
 ];
 
@@ -59,7 +79,11 @@ fn corpus(port: u16) -> Vec<String> {
     ];
     out.extend(fixed.iter().map(|s| s.to_string()));
     // Absolute-form targets (RFC 9112 §3.2.2), with and without our own authority.
-    for authority in ["127.0.0.1".to_owned(), format!("127.0.0.1:{port}"), "evil.example".to_owned()] {
+    for authority in [
+        "127.0.0.1".to_owned(),
+        format!("127.0.0.1:{port}"),
+        "evil.example".to_owned(),
+    ] {
         for path in ["/../canary.txt", "/%2e%2e/canary.txt", "/..%2fcanary.txt"] {
             out.push(format!("http://{authority}{path}"));
         }
@@ -82,7 +106,8 @@ fn no_path_reaches_the_canary() {
     assert!(targets.len() >= 150, "corpus has {} paths", targets.len());
     let mut statuses = std::collections::BTreeMap::new();
     for target in &targets {
-        let request = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         let raw = server.raw(request.as_bytes());
         let text = String::from_utf8_lossy(&raw);
         assert!(!text.contains(CANARY), "{target:?} leaked the canary");
@@ -96,5 +121,8 @@ fn no_path_reaches_the_canary() {
     assert!(server.alive());
     assert_eq!(server.get("/sub/inside.txt").text(), "inside");
     assert_eq!(fx.tree_hash(), before);
-    eprintln!("traversal corpus: {} paths, statuses {statuses:?}", targets.len());
+    eprintln!(
+        "traversal corpus: {} paths, statuses {statuses:?}",
+        targets.len()
+    );
 }

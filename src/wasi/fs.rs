@@ -12,6 +12,9 @@ use wasi::io::streams::InputStream;
 use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
 use crate::path::SafePath;
 
+/// Unreadable entries skipped in one listing before the listing itself fails.
+const MAX_ENTRY_FAILURES: u32 = 100_000;
+
 pub struct WasiFs {
     root: Descriptor,
 }
@@ -77,7 +80,19 @@ impl Fs for WasiFs {
         };
         let dir = dir.as_ref().unwrap_or(&self.root);
         let entries = dir.read_directory().map_err(error)?;
-        while let Some(entry) = entries.read_directory_entry().map_err(error)? {
+        let mut failures = 0;
+        loop {
+            let entry = match entries.read_directory_entry() {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                // One unreadable entry (a name that is not UTF-8, one that vanished) is
+                // skipped; the listing of the rest goes on. A host that fails forever stops.
+                Err(_) if failures < MAX_ENTRY_FAILURES => {
+                    failures += 1;
+                    continue;
+                }
+                Err(code) => return Err(error(code)),
+            };
             let symlink = entry.type_ == DescriptorType::SymbolicLink;
             // Following a symlink that leaves the root fails in the sandbox: skip the entry.
             let Ok(stat) = dir.stat_at(PathFlags::SYMLINK_FOLLOW, &entry.name) else {

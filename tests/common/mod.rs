@@ -84,7 +84,34 @@ impl Fixture {
     }
 
     pub fn serve(&self, flags: &[&str]) -> Server {
-        Server::start(&self.root(), flags)
+        Server::start(&self.root(), flags, &[])
+    }
+
+    /// Serves as an unprivileged user, so file permissions bind the server as they would
+    /// bind a real user (root reads everything). `None` when that is not possible here.
+    pub fn serve_unprivileged(&self, flags: &[&str]) -> Option<Server> {
+        let root_user = std::fs::metadata("/proc/self")
+            .map(|m| m.uid() == 0)
+            .unwrap_or(false);
+        if !root_user {
+            return Some(self.serve(flags));
+        }
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())?;
+        // nobody must be able to walk into the fixture.
+        std::fs::set_permissions(self.dir.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
+        Some(Server::start(
+            &self.root(),
+            flags,
+            &[
+                setpriv,
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+            ],
+        ))
     }
 }
 
@@ -131,8 +158,17 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(root: &Path, flags: &[&str]) -> Server {
-        let mut child = Command::new(binary())
+    /// Starts the host on port 0; `wrapper` (e.g. a privilege-dropping command) runs it.
+    pub fn start(root: &Path, flags: &[&str], wrapper: &[&str]) -> Server {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(binary());
+                c
+            }
+            None => Command::new(binary()),
+        };
+        let mut child = command
             .arg(root)
             .args(["--port", "0", "--bind", "127.0.0.1"])
             .args(flags)
