@@ -1,20 +1,43 @@
 //! `SANDSERVE_*` environment -> `Config`. The host sets these from its flags; under
-//! `wasmtime serve` they come from `--env`, so every host configures the component the same way.
+//! `wasmtime serve` they come from `--env`, so every host configures the component the same
+//! way. Unknown variables are ignored and malformed values fall back to the default.
 
 /// Settings that change what the component serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Serve and list dot-files (`SANDSERVE_HIDDEN=1`).
     pub hidden: bool,
-    /// Index file names tried in order for a directory (`SANDSERVE_INDEX=a,b`).
+    /// List directories that have no index file (`SANDSERVE_NO_LISTING=1` turns it off).
+    pub listing: bool,
+    /// Index file names tried in order for a directory (`SANDSERVE_INDEX=a.html,b.htm`).
     pub index: Vec<String>,
+    /// Served with 200 for GETs of missing paths that accept HTML (`SANDSERVE_SPA=index.html`).
+    pub spa: Option<String>,
+    /// Served with 404 for missing paths (`SANDSERVE_NOT_FOUND=404.html`).
+    pub not_found: Option<String>,
+    /// `Access-Control-Allow-Origin: *` and preflight answers (`SANDSERVE_CORS=1`).
+    pub cors: bool,
+    /// Extra response headers, one `Name: value` per line (`SANDSERVE_HEADERS`).
+    pub headers: Vec<(String, String)>,
+    /// Compress compressible responses on the fly (`SANDSERVE_NO_COMPRESS=1` turns it off).
+    pub compress: bool,
+    /// `Cache-Control` for files and listings (`SANDSERVE_CACHE_CONTROL`).
+    pub cache_control: String,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             hidden: false,
+            listing: true,
             index: vec!["index.html".to_owned(), "index.htm".to_owned()],
+            spa: None,
+            not_found: None,
+            cors: false,
+            headers: Vec::new(),
+            compress: true,
+            // A local server's files change under it: caches may keep them but must ask.
+            cache_control: "no-cache".to_owned(),
         }
     }
 }
@@ -26,6 +49,7 @@ impl Config {
         for (name, value) in vars {
             match name.as_str() {
                 "SANDSERVE_HIDDEN" => config.hidden = truthy(&value),
+                "SANDSERVE_NO_LISTING" => config.listing = !truthy(&value),
                 "SANDSERVE_INDEX" => {
                     config.index = value
                         .split(',')
@@ -34,11 +58,40 @@ impl Config {
                         .map(str::to_owned)
                         .collect();
                 }
+                "SANDSERVE_SPA" => config.spa = non_empty(&value),
+                "SANDSERVE_NOT_FOUND" => config.not_found = non_empty(&value),
+                "SANDSERVE_CORS" => config.cors = truthy(&value),
+                "SANDSERVE_HEADERS" => config.headers = parse_headers(&value),
+                "SANDSERVE_NO_COMPRESS" => config.compress = !truthy(&value),
+                "SANDSERVE_CACHE_CONTROL" => {
+                    if let Some(value) = non_empty(&value) {
+                        config.cache_control = value;
+                    }
+                }
                 _ => {}
             }
         }
         config
     }
+}
+
+/// `Name: value` lines; lines without a colon or with an invalid name are dropped (the host
+/// validates `-H` before it gets here, this is for hand-written `--env`).
+pub fn parse_headers(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            let name = name.trim();
+            let valid = http::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+                && http::header::HeaderValue::from_str(value.trim()).is_ok();
+            valid.then(|| (name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
 fn truthy(value: &str) -> bool {
@@ -62,10 +115,51 @@ mod tests {
         assert!(vars(&[("SANDSERVE_HIDDEN", "1")]).hidden);
         assert!(vars(&[("SANDSERVE_HIDDEN", "true")]).hidden);
         assert!(!vars(&[("SANDSERVE_HIDDEN", "0")]).hidden);
+        assert!(!vars(&[("SANDSERVE_NO_LISTING", "1")]).listing);
         assert_eq!(
             vars(&[("SANDSERVE_INDEX", "home.html, ,default.htm")]).index,
             ["home.html", "default.htm"]
         );
+        assert_eq!(
+            vars(&[("SANDSERVE_SPA", "app.html")]).spa.as_deref(),
+            Some("app.html")
+        );
+        assert_eq!(vars(&[("SANDSERVE_SPA", " ")]).spa, None);
+        assert_eq!(
+            vars(&[("SANDSERVE_NOT_FOUND", "404.html")])
+                .not_found
+                .as_deref(),
+            Some("404.html")
+        );
+        assert!(vars(&[("SANDSERVE_CORS", "yes")]).cors);
+        assert!(!vars(&[("SANDSERVE_NO_COMPRESS", "1")]).compress);
+        assert_eq!(
+            vars(&[("SANDSERVE_CACHE_CONTROL", "max-age=60")]).cache_control,
+            "max-age=60"
+        );
         assert_eq!(vars(&[("OTHER", "1")]), Config::default());
+    }
+
+    #[test]
+    fn header_lines() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("X-A: 1", &[("X-A", "1")]),
+            (
+                "X-A: 1\nX-B:two words ",
+                &[("X-A", "1"), ("X-B", "two words")],
+            ),
+            ("no colon\nX-C: ok", &[("X-C", "ok")]),
+            ("bad name: x", &[]),
+            ("X-D: a\rb", &[]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            let got = parse_headers(text);
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 }

@@ -87,6 +87,16 @@ impl SafePath {
         }
     }
 
+    /// A path from configuration (`--spa app/index.html`), relative to the root. Unlike a
+    /// URL it is not percent-decoded; it obeys the same segment rules.
+    pub fn from_config(path: &str) -> Option<SafePath> {
+        let mut out = SafePath::root();
+        for segment in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+            out = out.join(segment)?;
+        }
+        (!out.is_root()).then_some(out)
+    }
+
     /// This path with one more (already validated) segment, e.g. an index file name.
     pub fn join(&self, name: &str) -> Option<SafePath> {
         let mut joined = SafePath::parse(&format!("/{}", utf8_percent_encode(name, SEGMENT)))
@@ -344,6 +354,28 @@ mod tests {
         assert!(SafePath::parse("/a/.env").unwrap().is_hidden());
         assert!(!SafePath::parse("/a/b.env").unwrap().is_hidden());
         assert!(!SafePath::parse("/a/./b").unwrap().is_hidden());
+    }
+
+    #[test]
+    fn config_paths_are_literal() {
+        assert_eq!(
+            SafePath::from_config("index.html").unwrap().relative(),
+            "index.html"
+        );
+        assert_eq!(
+            SafePath::from_config("/app/./index.html")
+                .unwrap()
+                .relative(),
+            "app/index.html"
+        );
+        assert_eq!(
+            SafePath::from_config("a%20b.html").unwrap().relative(),
+            "a%20b.html"
+        );
+        assert!(SafePath::from_config("../outside.html").is_none());
+        assert!(SafePath::from_config("a/../../x").is_none());
+        assert!(SafePath::from_config("").is_none());
+        assert!(SafePath::from_config("/").is_none());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! refuse, 405 with `Allow` for methods other than GET and HEAD (RFC 9110 §15.5.6).
 
 use http::header::{
-    HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, IF_MODIFIED_SINCE, LAST_MODIFIED, LOCATION,
+    HeaderName, HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ALLOW,
+    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, IF_MODIFIED_SINCE, LAST_MODIFIED, LOCATION,
 };
 use http::{HeaderMap, Method, StatusCode};
 
@@ -29,19 +31,117 @@ pub struct Request {
 /// Answers one request against `fs`.
 pub fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     let head = request.method == Method::HEAD;
-    if request.method != Method::GET && !head {
-        return Reply::error(StatusCode::METHOD_NOT_ALLOWED)
-            .header(ALLOW, HeaderValue::from_static("GET, HEAD"));
-    }
-    let reply = match get(request, fs, config) {
-        Ok(reply) => reply,
-        Err(status) => Reply::error(status),
+    let mut reply = if request.method == Method::GET || head {
+        match get(request, fs, config) {
+            Ok(reply) => reply,
+            Err(status) => error(request, fs, config, status),
+        }
+    } else if request.method == Method::OPTIONS && config.cors {
+        preflight(request)
+    } else {
+        let allow = if config.cors {
+            "GET, HEAD, OPTIONS"
+        } else {
+            "GET, HEAD"
+        };
+        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, HeaderValue::from_static(allow))
     };
+    if config.cors {
+        reply
+            .headers
+            .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    for (name, value) in &config.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            reply.headers.append(name, value);
+        }
+    }
     if head {
         reply.without_body()
     } else {
         reply
     }
+}
+
+/// CORS preflight (Fetch standard §3.2.2): any origin may GET and HEAD, with any headers.
+fn preflight(request: &Request) -> Reply {
+    let mut reply = Reply::new(StatusCode::NO_CONTENT)
+        .header(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"))
+        .header(
+            ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, HEAD, OPTIONS"),
+        )
+        .header(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    if let Some(asked) = request.headers.get(ACCESS_CONTROL_REQUEST_HEADERS) {
+        reply
+            .headers
+            .insert(ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+    }
+    reply
+}
+
+/// The reply for a failed GET: the SPA entry point for a browser navigating to a missing
+/// path, the configured 404 page, or the built-in error page.
+fn error(request: &Request, fs: &dyn Fs, config: &Config, status: StatusCode) -> Reply {
+    if status == StatusCode::NOT_FOUND {
+        if let Some(spa) = &config.spa {
+            if request.method == Method::GET && accepts_html(&request.headers) {
+                if let Some(reply) = configured_page(request, fs, config, spa, StatusCode::OK) {
+                    return reply;
+                }
+            }
+        }
+        if let Some(page) = &config.not_found {
+            if let Some(reply) = configured_page(request, fs, config, page, status) {
+                return reply;
+            }
+        }
+    }
+    Reply::error(status)
+}
+
+/// A file named in the configuration, served with `status`; `None` if it is not a file.
+fn configured_page(
+    request: &Request,
+    fs: &dyn Fs,
+    config: &Config,
+    path: &str,
+    status: StatusCode,
+) -> Option<Reply> {
+    let path = SafePath::from_config(path)?;
+    let meta = fs.stat(&path).ok().filter(|m| m.kind == Kind::File)?;
+    let mut reply = file(request, config, path, meta);
+    if status != StatusCode::OK {
+        // An error page is not the resource: no validators, so no 304 for it either.
+        reply.headers.remove(LAST_MODIFIED);
+        if reply.status == StatusCode::NOT_MODIFIED {
+            return None;
+        }
+    }
+    reply.status = status;
+    Some(reply)
+}
+
+/// Whether `Accept` names HTML: a browser navigating, as opposed to a script or an asset.
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers.get_all(ACCEPT).iter().any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',').any(|item| {
+                let mut parts = item.split(';');
+                let range = parts.next().unwrap_or("").trim();
+                let refused = parts.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        == Some(0.0)
+                });
+                range.eq_ignore_ascii_case("text/html") && !refused
+            })
+        })
+    })
 }
 
 fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
@@ -57,7 +157,7 @@ fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusC
         Kind::Dir if !path.has_trailing_slash() => Ok(redirect_to_dir(&path, &request.target)),
         Kind::Dir => directory(request, fs, config, &path),
         Kind::File if path.has_trailing_slash() => Err(StatusCode::NOT_FOUND),
-        Kind::File => Ok(file(request, path, meta)),
+        Kind::File => Ok(file(request, config, path, meta)),
         Kind::Other => Err(StatusCode::NOT_FOUND),
     }
 }
@@ -92,14 +192,14 @@ fn directory(
         let Some(candidate) = dir.join(name) else {
             continue;
         };
-        if let Ok(
-            meta @ Metadata {
-                kind: Kind::File, ..
-            },
-        ) = fs.stat(&candidate)
-        {
-            return Ok(file(request, candidate, meta));
+        if let Ok(meta) = fs.stat(&candidate) {
+            if meta.kind == Kind::File {
+                return Ok(file(request, config, candidate, meta));
+            }
         }
+    }
+    if !config.listing {
+        return Err(StatusCode::NOT_FOUND);
     }
     let mut entries: Vec<DirEntry> = Vec::new();
     fs.read_dir(dir, &mut |entry| {
@@ -109,11 +209,17 @@ fn directory(
     })
     .map_err(fs_status)?;
     listing::sort_entries(&mut entries);
-    Ok(Reply::new(StatusCode::OK).html(listing::render_html(dir, &entries)))
+    Ok(Reply::new(StatusCode::OK)
+        .header(CACHE_CONTROL, cache_control(config))
+        .html(listing::render_html(dir, &entries)))
 }
 
-fn file(request: &Request, path: SafePath, meta: Metadata) -> Reply {
-    let mut reply = Reply::new(StatusCode::OK);
+fn cache_control(config: &Config) -> HeaderValue {
+    HeaderValue::from_str(&config.cache_control).unwrap_or(HeaderValue::from_static("no-cache"))
+}
+
+fn file(request: &Request, config: &Config, path: SafePath, meta: Metadata) -> Reply {
+    let mut reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, cache_control(config));
     if let Some(modified) = meta.modified {
         let modified = modified.to_system_time();
         reply.headers.insert(

@@ -30,6 +30,42 @@ struct Args {
     #[arg(short, long)]
     quiet: bool,
 
+    /// List and serve dot-files (hidden by default so .git and .env do not leak).
+    #[arg(long)]
+    hidden: bool,
+
+    /// Directories without an index file give 404 instead of a listing.
+    #[arg(long)]
+    no_listing: bool,
+
+    /// Index file names, comma-separated.
+    #[arg(long, value_name = "NAMES", default_value = "index.html,index.htm")]
+    index: String,
+
+    /// Serve FILE (relative to PATH) with 200 for browser navigations to missing paths.
+    #[arg(long, value_name = "FILE")]
+    spa: Option<String>,
+
+    /// Serve FILE (relative to PATH) as the 404 page.
+    #[arg(long, value_name = "FILE")]
+    not_found: Option<String>,
+
+    /// Allow cross-origin requests: Access-Control-Allow-Origin: * and preflight answers.
+    #[arg(long)]
+    cors: bool,
+
+    /// Add a header to every response ('Name: value'); repeatable.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<String>,
+
+    /// Do not compress responses on the fly.
+    #[arg(long)]
+    no_compress: bool,
+
+    /// Cache-Control for files and listings.
+    #[arg(long, value_name = "VALUE", default_value = "no-cache")]
+    cache_control: String,
+
     /// Run this wasi:http component instead of the built-in file server.
     #[arg(long, value_name = "FILE")]
     component: Option<PathBuf>,
@@ -70,8 +106,52 @@ fn main() -> ExitCode {
     }
 }
 
+/// Every flag that changes what is served reaches the component as a `SANDSERVE_*`
+/// variable, exactly as `wasmtime serve --env` would pass it.
+fn component_env(args: &Args) -> Vec<(&'static str, String)> {
+    let mut env = Vec::new();
+    let mut flag = |name, on: bool| {
+        if on {
+            env.push((name, "1".to_owned()));
+        }
+    };
+    flag("SANDSERVE_HIDDEN", args.hidden);
+    flag("SANDSERVE_NO_LISTING", args.no_listing);
+    flag("SANDSERVE_CORS", args.cors);
+    flag("SANDSERVE_NO_COMPRESS", args.no_compress);
+    env.push(("SANDSERVE_INDEX", args.index.clone()));
+    env.push(("SANDSERVE_CACHE_CONTROL", args.cache_control.clone()));
+    if let Some(spa) = &args.spa {
+        env.push(("SANDSERVE_SPA", spa.clone()));
+    }
+    if let Some(page) = &args.not_found {
+        env.push(("SANDSERVE_NOT_FOUND", page.clone()));
+    }
+    if !args.headers.is_empty() {
+        env.push(("SANDSERVE_HEADERS", args.headers.join("\n")));
+    }
+    env
+}
+
+/// `-H 'Name: value'`: refused at start-up rather than silently dropped later.
+fn parse_header(text: &str) -> Result<String, String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not 'Name: value'"))?;
+    let (name, value) = (name.trim(), value.trim());
+    hyper::header::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("{name:?} is not a valid header name"))?;
+    hyper::header::HeaderValue::from_str(value)
+        .map_err(|_| format!("{value:?} is not a valid header value"))?;
+    Ok(format!("{name}: {value}"))
+}
+
 fn run(args: Args) -> anyhow::Result<()> {
-    let mut builder = Server::builder()
+    let mut builder = Server::builder();
+    for (name, value) in component_env(&args) {
+        builder = builder.env(name, value);
+    }
+    let mut builder = builder
         .root(&args.path)
         .bind(SocketAddr::new(args.bind, args.port))
         .quiet(args.quiet)

@@ -213,3 +213,162 @@ fn error_pages_name_no_paths() {
     assert!(page.contains("404 Not Found"));
     assert!(!page.contains("secret-name"));
 }
+
+fn with(config: Config, method: Method, target: &str, headers: &[(&'static str, &str)]) -> Reply {
+    route(&req(method, target, headers), &tree(), &config)
+}
+
+#[test]
+fn cors_headers_and_preflight() {
+    let cors = Config {
+        cors: true,
+        ..Config::default()
+    };
+    let reply = with(cors.clone(), Method::GET, "/hello.txt", &[]);
+    assert_eq!(
+        header(&reply, http::header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        "*"
+    );
+    let missing = with(cors.clone(), Method::GET, "/missing", &[]);
+    assert_eq!(
+        header(&missing, http::header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        "*"
+    );
+    let pre = with(
+        cors.clone(),
+        Method::OPTIONS,
+        "/hello.txt",
+        &[("access-control-request-headers", "x-custom")],
+    );
+    assert_eq!(pre.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        header(&pre, http::header::ACCESS_CONTROL_ALLOW_METHODS),
+        "GET, HEAD, OPTIONS"
+    );
+    assert_eq!(
+        header(&pre, http::header::ACCESS_CONTROL_ALLOW_HEADERS),
+        "x-custom"
+    );
+    assert_eq!(pre.body, Body::Empty);
+    let plain = with(Config::default(), Method::OPTIONS, "/hello.txt", &[]);
+    assert_eq!(plain.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(plain
+        .headers
+        .get(http::header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
+}
+
+#[test]
+fn extra_headers_on_every_reply() {
+    let config = Config {
+        headers: vec![
+            ("X-Frame-Options".into(), "DENY".into()),
+            ("X-A".into(), "1".into()),
+        ],
+        ..Config::default()
+    };
+    for target in ["/hello.txt", "/missing", "/site", "/"] {
+        let reply = with(config.clone(), Method::GET, target, &[]);
+        assert_eq!(
+            header(&reply, http::header::X_FRAME_OPTIONS),
+            "DENY",
+            "{target}"
+        );
+        assert_eq!(reply.headers.get("x-a").unwrap(), "1", "{target}");
+    }
+}
+
+#[test]
+fn spa_fallback_only_for_html_navigation() {
+    let config = Config {
+        spa: Some("site/index.html".into()),
+        ..Config::default()
+    };
+    let html = [("accept", "text/html,application/xhtml+xml,*/*;q=0.8")];
+    let reply = with(config.clone(), Method::GET, "/app/route/42", &html);
+    assert_eq!(reply.status, StatusCode::OK);
+    match reply.body {
+        Body::File { path, .. } => assert_eq!(path.relative(), "site/index.html"),
+        other => panic!("{other:?}"),
+    }
+    let asset = with(
+        config.clone(),
+        Method::GET,
+        "/missing.js",
+        &[("accept", "*/*")],
+    );
+    assert_eq!(asset.status, StatusCode::NOT_FOUND);
+    let refused = with(
+        config.clone(),
+        Method::GET,
+        "/x",
+        &[("accept", "text/html;q=0")],
+    );
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    // Existing files are served as themselves.
+    let real = with(config, Method::GET, "/hello.txt", &html);
+    assert!(matches!(real.body, Body::File { ref path, .. } if path.relative() == "hello.txt"));
+}
+
+#[test]
+fn custom_not_found_page_keeps_404() {
+    let config = Config {
+        not_found: Some("site/about.html".into()),
+        ..Config::default()
+    };
+    let reply = with(config.clone(), Method::GET, "/nope", &[]);
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(header(&reply, CONTENT_TYPE), "text/html; charset=utf-8");
+    assert!(
+        matches!(reply.body, Body::File { ref path, .. } if path.relative() == "site/about.html")
+    );
+    // A missing page falls back to the built-in one.
+    let broken = Config {
+        not_found: Some("nope.html".into()),
+        ..Config::default()
+    };
+    let reply = with(broken, Method::GET, "/nope", &[]);
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(matches!(reply.body, Body::Html(_)));
+    // Only 404s: a bad request stays a built-in 400.
+    assert_eq!(
+        with(config, Method::GET, "/%zz", &[]).status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[test]
+fn no_listing_hides_directories_without_index() {
+    let config = Config {
+        listing: false,
+        ..Config::default()
+    };
+    assert_eq!(
+        with(config.clone(), Method::GET, "/docs/", &[]).status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        with(config, Method::GET, "/site/", &[]).status,
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn cache_control_default_and_configured() {
+    let reply = get("/hello.txt");
+    assert_eq!(header(&reply, http::header::CACHE_CONTROL), "no-cache");
+    let config = Config {
+        cache_control: "public, max-age=3600".into(),
+        ..Config::default()
+    };
+    let reply = with(config.clone(), Method::GET, "/hello.txt", &[]);
+    assert_eq!(
+        header(&reply, http::header::CACHE_CONTROL),
+        "public, max-age=3600"
+    );
+    let listing = with(config, Method::GET, "/", &[]);
+    assert_eq!(
+        header(&listing, http::header::CACHE_CONTROL),
+        "public, max-age=3600"
+    );
+}
