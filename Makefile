@@ -13,7 +13,7 @@ HOST := target/release/sandserve
 # The host embeds the component built just before it: no cargo inside cargo.
 export SANDSERVE_COMPONENT := $(CURDIR)/$(WASM)
 
-.PHONY: all setup component build guests serve test unit integration lint fmt clean fuzz soak wrk
+.PHONY: all setup component build guests serve test unit integration lint fmt clean fuzz soak wrk bench bench-deps
 
 all: build
 
@@ -64,6 +64,14 @@ soak: build wrk
 
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+
+# Peers for the benchmark: nginx from Debian; wasmtime and static-web-server when present.
+bench-deps: wrk
+	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
+
+BENCH_ARGS ?= --seconds 5 --rounds 2
+bench: build bench-deps
+	python3 bench/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(CARGO) fmt --all -- --check

@@ -94,8 +94,13 @@ impl Fs for WasiFs {
                 Err(code) => return Err(error(code)),
             };
             let symlink = entry.type_ == DescriptorType::SymbolicLink;
-            // Following a symlink that leaves the root fails in the sandbox: skip the entry.
-            let Ok(stat) = dir.stat_at(PathFlags::SYMLINK_FOLLOW, &entry.name) else {
+            // Only links need following (and the sandbox's slower, checked resolution); a
+            // link that leaves the root fails there, and the entry is skipped.
+            let follow = match entry.type_ {
+                DescriptorType::RegularFile | DescriptorType::Directory => PathFlags::empty(),
+                _ => PathFlags::SYMLINK_FOLLOW,
+            };
+            let Ok(stat) = dir.stat_at(follow, &entry.name) else {
                 continue;
             };
             let meta = metadata(stat);
