@@ -502,3 +502,57 @@ fn start_up_errors_exit_2_with_one_line() {
         assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
     }
 }
+
+#[test]
+fn compiled_component_is_cached_and_a_bad_cache_is_ignored() {
+    let fx = Fixture::new();
+    fx.write("f.txt", "cached");
+    let cache = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut child = Command::new(common::binary())
+            .arg(fx.root())
+            .args(["--port", "0", "--bind", "127.0.0.1", "-q"])
+            .env("XDG_CACHE_HOME", cache.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port: u16 = line
+            .split(" port ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body = ureq::get(&format!("http://127.0.0.1:{port}/f.txt"))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        body
+    };
+    assert_eq!(start(), "cached");
+    let artifacts: Vec<_> = std::fs::read_dir(cache.path().join("sandserve"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
+    assert_eq!(start(), "cached", "served from the cached artifact");
+    std::fs::write(&artifacts[0], b"not a compiled component").unwrap();
+    assert_eq!(
+        start(),
+        "cached",
+        "a corrupt artifact is recompiled, not fatal"
+    );
+}

@@ -3,6 +3,7 @@
 //! The binary is a thin CLI over [`Server`]; the same server can be embedded in other programs.
 
 mod access_log;
+mod compile_cache;
 pub mod limits;
 mod runtime;
 mod server;

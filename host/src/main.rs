@@ -70,6 +70,10 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     component: Option<PathBuf>,
 
+    /// Compile the component at every start instead of caching it in ~/.cache/sandserve.
+    #[arg(long)]
+    no_compile_cache: bool,
+
     /// Linear memory cap per guest instance (e.g. 64M).
     #[arg(long, value_name = "SIZE", value_parser = limits::parse_size, default_value = "64M")]
     max_memory: usize,
@@ -164,6 +168,9 @@ fn run(args: Args) -> anyhow::Result<()> {
             header_timeout: args.header_timeout,
             ..Limits::default()
         });
+    if args.no_compile_cache {
+        builder = builder.compile_cache(None);
+    }
     if let Some(path) = &args.component {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read component {}", path.display()))?;

@@ -16,7 +16,7 @@ use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{
     Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
     UpdateDeadline,
@@ -27,6 +27,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+use crate::compile_cache;
 use crate::limits::{Limits, EPOCH_TICK};
 
 /// The compiled component and everything needed to run one request in it.
@@ -47,10 +48,11 @@ impl Runtime {
         root: PathBuf,
         env: Vec<(String, String)>,
         limits: &Limits,
+        cache_dir: Option<&std::path::Path>,
     ) -> anyhow::Result<Runtime> {
         let engine = Engine::new(&engine_config(limits)).map_err(wasm_error)?;
         start_epoch_ticker(&engine);
-        let component = Component::new(&engine, component)
+        let component = compile_cache::load(&engine, component, cache_dir)
             .map_err(wasm_error)
             .context("compiling the component")?;
         let mut linker = Linker::<State>::new(&engine);

@@ -29,9 +29,17 @@ pub struct ServerBuilder {
     quiet: bool,
     env: Vec<(String, String)>,
     limits: Limits,
+    cache_dir: Option<PathBuf>,
 }
 
 impl ServerBuilder {
+    /// Where compiled components are cached (default: `~/.cache/sandserve`); `None` compiles
+    /// at every start.
+    pub fn compile_cache(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
     /// The directory to serve, read-only. Default: the current directory.
     pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
         self.root = root.into();
@@ -74,7 +82,13 @@ impl ServerBuilder {
             .with_context(|| format!("cannot listen on {}", self.addr))?;
         listener.set_nonblocking(true)?;
         let component = self.component.as_deref().unwrap_or(crate::COMPONENT);
-        let runtime = Runtime::new(component, root.clone(), self.env, &self.limits)?;
+        let runtime = Runtime::new(
+            component,
+            root.clone(),
+            self.env,
+            &self.limits,
+            self.cache_dir.as_deref(),
+        )?;
         Ok(Server {
             listener,
             runtime: Arc::new(runtime),
@@ -130,6 +144,7 @@ impl Server {
             quiet: false,
             env: Vec::new(),
             limits: Limits::default(),
+            cache_dir: crate::compile_cache::default_dir(),
         }
     }
 
