@@ -1,7 +1,8 @@
-//! [`Fs`] over `wasi:filesystem`, relative to an `open-at(".")` handle of the preopen.
+//! [`Fs`] over `wasi:filesystem`, relative to the preopen mounted at `/`.
 //!
-//! The handle, not the preopen itself, is used because some hosts (jco's Node shim) refuse
-//! `stat` and `read-directory` on the preopen descriptor.
+//! Paths below the root are resolved against the preopen directly. The root itself is
+//! stat'ed and listed through an `open-at(".")` handle, opened only when needed, because
+//! some hosts (jco's Node shim) refuse `stat` and `read-directory` on a preopen descriptor.
 
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
@@ -16,7 +17,8 @@ use crate::path::SafePath;
 const MAX_ENTRY_FAILURES: u32 = 100_000;
 
 pub struct WasiFs {
-    root: Descriptor,
+    preopen: Descriptor,
+    root: std::cell::OnceCell<Result<Descriptor, FsError>>,
 }
 
 impl WasiFs {
@@ -28,22 +30,34 @@ impl WasiFs {
             return Err(FsError::Io);
         }
         let (preopen, _) = dirs.swap_remove(index);
-        let root = preopen
-            .open_at(
-                PathFlags::empty(),
-                ".",
-                OpenFlags::DIRECTORY,
-                DescriptorFlags::READ,
-            )
-            .map_err(error)?;
-        Ok(WasiFs { root })
+        Ok(WasiFs {
+            preopen,
+            root: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// The root as a directory handle of its own (see the module note).
+    fn root(&self) -> Result<&Descriptor, FsError> {
+        self.root
+            .get_or_init(|| {
+                self.preopen
+                    .open_at(
+                        PathFlags::empty(),
+                        ".",
+                        OpenFlags::DIRECTORY,
+                        DescriptorFlags::READ,
+                    )
+                    .map_err(error)
+            })
+            .as_ref()
+            .map_err(|e| *e)
     }
 
     /// A stream of the file's bytes from the start. Only called on a path that stat says is a
     /// regular file, so a FIFO is never opened (opening one blocks).
     pub fn open_stream(&self, path: &SafePath) -> Result<InputStream, FsError> {
         let file = self
-            .root
+            .preopen
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,
                 &path.relative(),
@@ -57,28 +71,31 @@ impl WasiFs {
 
 impl Fs for WasiFs {
     fn stat(&self, path: &SafePath) -> Result<Metadata, FsError> {
-        self.root
+        if path.is_root() {
+            return self.root()?.stat().map(metadata).map_err(error);
+        }
+        self.preopen
             .stat_at(PathFlags::SYMLINK_FOLLOW, &path.relative())
             .map(metadata)
             .map_err(error)
     }
 
     fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError> {
+        let opened;
         let dir = if path.is_root() {
-            None
+            self.root()?
         } else {
-            Some(
-                self.root
-                    .open_at(
-                        PathFlags::SYMLINK_FOLLOW,
-                        &path.relative(),
-                        OpenFlags::DIRECTORY,
-                        DescriptorFlags::READ,
-                    )
-                    .map_err(error)?,
-            )
+            opened = self
+                .preopen
+                .open_at(
+                    PathFlags::SYMLINK_FOLLOW,
+                    &path.relative(),
+                    OpenFlags::DIRECTORY,
+                    DescriptorFlags::READ,
+                )
+                .map_err(error)?;
+            &opened
         };
-        let dir = dir.as_ref().unwrap_or(&self.root);
         let entries = dir.read_directory().map_err(error)?;
         let mut failures = 0;
         loop {
