@@ -28,6 +28,9 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[test]
 fn each_fault_is_a_500_and_the_next_request_succeeds() {
+    if common::skip_unless_native("each_fault_is_a_500_and_the_next_request_succeeds") {
+        return;
+    }
     let fx = Fixture::new();
     let wasm = faulty_wasm();
     let server = fx.serve(&[
@@ -55,6 +58,9 @@ fn each_fault_is_a_500_and_the_next_request_succeeds() {
 
 #[test]
 fn a_guest_that_spins_mid_stream_loses_its_connection() {
+    if common::skip_unless_native("a_guest_that_spins_mid_stream_loses_its_connection") {
+        return;
+    }
     let fx = Fixture::new();
     let wasm = faulty_wasm();
     let server = fx.serve(&[
@@ -78,6 +84,9 @@ fn a_guest_that_spins_mid_stream_loses_its_connection() {
 
 #[test]
 fn memory_returns_to_baseline_after_exhaustion() {
+    if common::skip_unless_native("memory_returns_to_baseline_after_exhaustion") {
+        return;
+    }
     let fx = Fixture::new();
     let wasm = faulty_wasm();
     let server = fx.serve(&["-q", "--component", wasm.to_str().unwrap()]);
@@ -102,6 +111,9 @@ fn memory_returns_to_baseline_after_exhaustion() {
 
 #[test]
 fn the_real_component_is_unaffected_by_a_faulty_neighbour() {
+    if common::skip_unless_native("the_real_component_is_unaffected_by_a_faulty_neighbour") {
+        return;
+    }
     let fx = Fixture::new();
     fx.write("f.txt", "fine");
     let wasm = faulty_wasm();

@@ -20,6 +20,9 @@ fn hrefs(html: &str) -> Vec<String> {
 
 #[test]
 fn banner_names_address_and_port() {
+    if common::skip_unless_native("banner_names_address_and_port") {
+        return;
+    }
     let fx = Fixture::new();
     let server = fx.serve(&["-q"]);
     let port = server.addr.port();
@@ -479,6 +482,9 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 
 #[test]
 fn start_up_errors_exit_2_with_one_line() {
+    if common::skip_unless_native("start_up_errors_exit_2_with_one_line") {
+        return;
+    }
     let fx = Fixture::new();
     let file = fx.write("file.txt", "x");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -505,6 +511,9 @@ fn start_up_errors_exit_2_with_one_line() {
 
 #[test]
 fn compiled_component_is_cached_and_a_bad_cache_is_ignored() {
+    if common::skip_unless_native("compiled_component_is_cached_and_a_bad_cache_is_ignored") {
+        return;
+    }
     let fx = Fixture::new();
     fx.write("f.txt", "cached");
     let cache = tempfile::tempdir().unwrap();

@@ -15,6 +15,71 @@ use sha2::{Digest, Sha256};
 /// The canary's contents: no response may ever contain them.
 pub const CANARY: &str = "CANARY-7f3a9c-outside-the-root";
 
+/// Which host runs the component: `SANDSERVE_TEST_HOST` = `native` (default), `wasmtime`
+/// (`wasmtime serve`), or `jco` (`jco serve` in Node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Native,
+    Wasmtime,
+    Jco,
+}
+
+pub fn host() -> Host {
+    match std::env::var("SANDSERVE_TEST_HOST").as_deref() {
+        Ok("wasmtime") => Host::Wasmtime,
+        Ok("jco") => Host::Jco,
+        _ => Host::Native,
+    }
+}
+
+/// For tests of the native host itself (its flags, limits, start-up): true means "skip".
+pub fn skip_unless_native(test: &str) -> bool {
+    let skip = host() != Host::Native;
+    if skip {
+        eprintln!("SKIP {test}: exercises the sandserve host itself, not the component");
+    }
+    skip
+}
+
+/// The built component, for the other hosts.
+pub fn component_wasm() -> PathBuf {
+    match std::env::var_os("SANDSERVE_COMPONENT") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/wasm32-wasip2/release/sandserve.wasm"),
+    }
+}
+
+/// `sandserve` flags as the `SANDSERVE_*` variables the host would set.
+fn flags_as_env(flags: &[&str]) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    let mut headers = Vec::new();
+    let mut it = flags.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().expect("flag value").to_string();
+        match *flag {
+            "-q" | "--quiet" => {}
+            "--hidden" => env.push(("SANDSERVE_HIDDEN".into(), "1".into())),
+            "--no-listing" => env.push(("SANDSERVE_NO_LISTING".into(), "1".into())),
+            "--cors" => env.push(("SANDSERVE_CORS".into(), "1".into())),
+            "--no-compress" => env.push(("SANDSERVE_NO_COMPRESS".into(), "1".into())),
+            "--xmlrpc" => env.push(("SANDSERVE_XMLRPC".into(), "1".into())),
+            "--index" => env.push(("SANDSERVE_INDEX".into(), value())),
+            "--spa" => env.push(("SANDSERVE_SPA".into(), value())),
+            "--not-found" => env.push(("SANDSERVE_NOT_FOUND".into(), value())),
+            "--cache-control" => env.push(("SANDSERVE_CACHE_CONTROL".into(), value())),
+            "-H" | "--header" => headers.push(value()),
+            other => {
+                panic!("{other} is a sandserve host flag; guard the test with skip_unless_native")
+            }
+        }
+    }
+    if !headers.is_empty() {
+        env.push(("SANDSERVE_HEADERS".into(), headers.join("\n")));
+    }
+    env
+}
+
 /// The host binary under test: `SANDSERVE_BIN`, or the release build in the workspace.
 pub fn binary() -> PathBuf {
     match std::env::var_os("SANDSERVE_BIN") {
@@ -84,12 +149,18 @@ impl Fixture {
     }
 
     pub fn serve(&self, flags: &[&str]) -> Server {
-        Server::start(&self.root(), flags, &[])
+        match host() {
+            Host::Native => Server::start(&self.root(), flags, &[]),
+            other => Server::start_other(other, &self.root(), &flags_as_env(flags)),
+        }
     }
 
     /// Serves as an unprivileged user, so file permissions bind the server as they would
     /// bind a real user (root reads everything). `None` when that is not possible here.
     pub fn serve_unprivileged(&self, flags: &[&str]) -> Option<Server> {
+        if host() != Host::Native {
+            return None;
+        }
         let root_user = std::fs::metadata("/proc/self")
             .map(|m| m.uid() == 0)
             .unwrap_or(false);
@@ -152,7 +223,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub struct Server {
     child: Child,
     // Held open so the server's later prints never hit a closed pipe.
-    _stdout: BufReader<std::process::ChildStdout>,
+    _stdout: Option<BufReader<std::process::ChildStdout>>,
     pub addr: SocketAddr,
     pub banner: String,
 }
@@ -188,9 +259,64 @@ impl Server {
             .unwrap_or_else(|| panic!("no port in banner {banner:?}"));
         Server {
             child,
-            _stdout: stdout,
+            _stdout: Some(stdout),
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             banner,
+        }
+    }
+
+    /// The component under `wasmtime serve` or `jco serve`, configured through the
+    /// environment. The banner (and so the port) comes on stderr there.
+    pub fn start_other(host: Host, root: &Path, env: &[(String, String)]) -> Server {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let wasm = component_wasm();
+        let mut command = match host {
+            Host::Wasmtime => {
+                let mut c = Command::new(
+                    std::env::var_os("SANDSERVE_WASMTIME").unwrap_or_else(|| "wasmtime".into()),
+                );
+                c.args(["serve", "-Scli", "--addr"])
+                    .arg(format!("127.0.0.1:{port}"))
+                    .arg("--dir")
+                    .arg(format!("{}::/", root.display()));
+                for (name, value) in env {
+                    c.arg("--env").arg(format!("{name}={value}"));
+                }
+                c.arg(&wasm);
+                c
+            }
+            Host::Jco => {
+                let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jco/serve.sh");
+                let mut c = Command::new("bash");
+                c.arg(runner).arg(&wasm).arg(root).arg(port.to_string());
+                c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                c
+            }
+            Host::Native => unreachable!(),
+        };
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {host:?}: {e}"));
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(addr).is_err() {
+            if std::time::Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+                let _ = child.kill();
+                panic!("{host:?} did not start listening on {addr}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Server {
+            child,
+            _stdout: None,
+            addr,
+            banner: String::new(),
         }
     }
 
