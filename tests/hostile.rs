@@ -150,6 +150,13 @@ fn a_file_deleted_while_streaming_is_sent_whole() {
 
 #[test]
 fn a_file_that_shrinks_while_streaming_ends_short_and_closes() {
+    if common::skip_on(
+        common::Host::Jco,
+        "a_file_that_shrinks_while_streaming_ends_short_and_closes",
+        "jco's Node server keeps a response open when the component leaves its body unfinished",
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let path = fx.write("big.bin", noise(BIG, 4));
     let server = fx.serve(&["-q"]);

@@ -90,8 +90,15 @@ fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
         };
         let len = *len;
         if let Some((stream, body)) = start(out, &reply) {
-            splice(&stream, &input, len);
-            finish(stream, body);
+            if splice(&stream, &input, len) {
+                finish(stream, body);
+            } else {
+                // Fewer bytes than promised: leave the body unfinished, which tells the host
+                // the response is broken (wasi:http), so it cuts the connection rather than
+                // let a client wait for bytes that will never come.
+                drop(stream);
+                drop(body);
+            }
         }
         return;
     }
@@ -128,26 +135,34 @@ fn start(out: ResponseOutparam, reply: &Reply) -> Option<(OutputStream, Outgoing
 /// host's buffers modest while a slow client drains.
 const SPLICE_CHUNK: u64 = 64 * 1024;
 
-/// Moves `len` bytes host-side from the file to the body. A file that shrinks ends the body
-/// early; the host then sees fewer bytes than `Content-Length` and closes the connection.
-fn splice(out: &OutputStream, input: &InputStream, len: u64) {
+/// Consecutive empty splices tolerated before the body is abandoned as stuck.
+const MAX_IDLE_SPLICES: u32 = 100_000;
+
+/// Moves `len` bytes host-side from the file to the body; false if fewer could be moved (the
+/// file shrank, or the client left).
+fn splice(out: &OutputStream, input: &InputStream, len: u64) -> bool {
     let mut remaining = len;
     let mut idle = 0;
     while remaining > 0 {
         match out.blocking_splice(input, remaining.min(SPLICE_CHUNK)) {
+            // Some hosts (jco) return 0 rather than block when the file read is not ready
+            // yet: wait for both ends, and give up only if nothing ever moves.
             Ok(0) => {
                 idle += 1;
-                if idle > 64 {
-                    return;
+                if idle > MAX_IDLE_SPLICES {
+                    return false;
                 }
+                input.subscribe().block();
+                out.subscribe().block();
             }
             Ok(n) => {
                 idle = 0;
                 remaining = remaining.saturating_sub(n);
             }
-            Err(StreamError::Closed | StreamError::LastOperationFailed(_)) => return,
+            Err(StreamError::Closed | StreamError::LastOperationFailed(_)) => return false,
         }
     }
+    true
 }
 
 fn finish(stream: OutputStream, body: OutgoingBody) {

@@ -41,6 +41,16 @@ pub fn skip_unless_native(test: &str) -> bool {
     skip
 }
 
+/// For a behaviour a host cannot give because of a documented limit of its own (listed in
+/// the README): true means "skip", with the reason printed.
+pub fn skip_on(limited: Host, test: &str, reason: &str) -> bool {
+    let skip = host() == limited;
+    if skip {
+        eprintln!("SKIP {test} on {limited:?}: {reason}");
+    }
+    skip
+}
+
 /// The built component, for the other hosts.
 pub fn component_wasm() -> PathBuf {
     match std::env::var_os("SANDSERVE_COMPONENT") {
