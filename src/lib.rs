@@ -4,12 +4,15 @@
 //! and only when built for `wasm32-wasip2`.
 
 pub mod config;
+pub mod encoding;
 pub mod fs;
 pub mod listing;
 pub mod mime;
 pub mod path;
+pub mod range;
 pub mod reply;
 pub mod router;
+pub mod validators;
 
 #[cfg(any(test, feature = "memfs"))]
 pub mod memfs;
