@@ -74,7 +74,11 @@ pub fn parse_accept_encoding(value: &str) -> AcceptEncoding {
         let Some(q) = q else {
             continue;
         };
-        let token = if token == "x-gzip" { "gzip".to_owned() } else { token };
+        let token = if token == "x-gzip" {
+            "gzip".to_owned()
+        } else {
+            token
+        };
         entries.push((token, q));
     }
     AcceptEncoding { entries }
@@ -157,7 +161,11 @@ mod tests {
             ("br;q=0.3, br;q=0.9, gzip;q=0.5", Some(Br)),
         ];
         for (header, want) in cases {
-            assert_eq!(parse_accept_encoding(header).choose(&all), *want, "{header:?}");
+            assert_eq!(
+                parse_accept_encoding(header).choose(&all),
+                *want,
+                "{header:?}"
+            );
         }
     }
 
@@ -175,12 +183,24 @@ mod tests {
         headers.append(ACCEPT_ENCODING, "gzip;q=0.5".parse().unwrap());
         headers.append(ACCEPT_ENCODING, "br".parse().unwrap());
         assert_eq!(from_headers(&headers).choose(&Coding::PREFERENCE), Some(Br));
-        assert_eq!(from_headers(&HeaderMap::new()).choose(&Coding::PREFERENCE), None);
+        assert_eq!(
+            from_headers(&HeaderMap::new()).choose(&Coding::PREFERENCE),
+            None
+        );
     }
 
     #[test]
     fn qvalues() {
-        let cases = [("1", Some(1.0)), ("1.000", Some(1.0)), ("0.5", Some(0.5)), ("0", Some(0.0)), ("1.001", None), ("0.1234", None), ("", None), (".5", None)];
+        let cases = [
+            ("1", Some(1.0)),
+            ("1.000", Some(1.0)),
+            ("0.5", Some(0.5)),
+            ("0", Some(0.0)),
+            ("1.001", None),
+            ("0.1234", None),
+            ("", None),
+            (".5", None),
+        ];
         for (text, want) in cases {
             assert_eq!(qvalue(text), want, "{text}");
         }

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod encoding;
+pub mod file;
 pub mod fs;
 pub mod listing;
 pub mod mime;

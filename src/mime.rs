@@ -30,7 +30,12 @@ pub fn content_type(name: &str) -> Cow<'static, str> {
     }
 }
 
-/// Types whose bytes are text, so a charset applies (and, later, compression pays).
+/// Types worth compressing on the fly: text, and WebAssembly (which shrinks by half or more).
+pub fn is_compressible(essence: &str) -> bool {
+    is_textual(essence) || essence == "application/wasm"
+}
+
+/// Types whose bytes are text, so a charset applies.
 pub fn is_textual(essence: &str) -> bool {
     essence.starts_with("text/")
         || matches!(

@@ -110,6 +110,17 @@ impl SafePath {
         })
     }
 
+    /// The sibling named like this file plus `suffix` (`a/b.css` -> `a/b.css.gz`).
+    pub fn with_suffix(&self, suffix: &str) -> Option<SafePath> {
+        let (last, parents) = self.segments.split_last()?;
+        let mut segments = parents.to_vec();
+        segments.push(format!("{last}{suffix}"));
+        Some(SafePath {
+            segments,
+            trailing_slash: false,
+        })
+    }
+
     pub fn is_root(&self) -> bool {
         self.segments.is_empty()
     }

@@ -163,7 +163,13 @@ pub fn boundary(seed: u64) -> String {
 
 /// The lines before one part: the delimiter and the part's header fields (§14.6). The first
 /// part starts with the delimiter; later ones with CRLF + delimiter, ending the previous body.
-pub fn part_header(boundary: &str, content_type: &str, range: &ByteRange, size: u64, first: bool) -> String {
+pub fn part_header(
+    boundary: &str,
+    content_type: &str,
+    range: &ByteRange,
+    size: u64,
+    first: bool,
+) -> String {
     let mut out = String::with_capacity(96 + content_type.len());
     if !first {
         out.push_str("\r\n");
@@ -182,7 +188,12 @@ pub fn closing(boundary: &str) -> String {
 }
 
 /// The exact length of the multipart body, for `Content-Length`.
-pub fn multipart_length(boundary: &str, content_type: &str, ranges: &[ByteRange], size: u64) -> u64 {
+pub fn multipart_length(
+    boundary: &str,
+    content_type: &str,
+    ranges: &[ByteRange],
+    size: u64,
+) -> u64 {
     let framing: usize = ranges
         .iter()
         .enumerate()
@@ -211,7 +222,10 @@ mod tests {
             ("bytes=-500", Single(r(9500, 9999))),
             ("bytes=9500-", Single(r(9500, 9999))),
             ("bytes=0-0,-1", Multi(vec![r(0, 0), r(9999, 9999)])),
-            ("bytes=500-600,601-999", Multi(vec![r(500, 600), r(601, 999)])),
+            (
+                "bytes=500-600,601-999",
+                Multi(vec![r(500, 600), r(601, 999)]),
+            ),
             ("bytes=500-700,601-999", Full),
             // Clamping, unsatisfiable and ignored forms.
             ("bytes=0-99999", Single(r(0, 9999))),
@@ -262,9 +276,15 @@ mod tests {
 
     #[test]
     fn range_count_cap() {
-        let ok: Vec<String> = (0..MAX_RANGES).map(|i| format!("{}-{}", i * 10, i * 10 + 1)).collect();
-        assert!(matches!(parse(&format!("bytes={}", ok.join(",")), 1000), Multi(v) if v.len() == MAX_RANGES));
-        let too_many: Vec<String> = (0..=MAX_RANGES).map(|i| format!("{}-{}", i * 10, i * 10 + 1)).collect();
+        let ok: Vec<String> = (0..MAX_RANGES)
+            .map(|i| format!("{}-{}", i * 10, i * 10 + 1))
+            .collect();
+        assert!(
+            matches!(parse(&format!("bytes={}", ok.join(",")), 1000), Multi(v) if v.len() == MAX_RANGES)
+        );
+        let too_many: Vec<String> = (0..=MAX_RANGES)
+            .map(|i| format!("{}-{}", i * 10, i * 10 + 1))
+            .collect();
         assert_eq!(parse(&format!("bytes={}", too_many.join(",")), 1000), Full);
     }
 
@@ -285,7 +305,10 @@ mod tests {
              \r\n--sandserve-0000000000000abc\r\nContent-Type: text/plain\r\nContent-Range: bytes 10-19/36\r\n\r\nabcdefghij\
              \r\n--sandserve-0000000000000abc--\r\n"
         );
-        assert_eq!(multipart_length(&b, "text/plain", &ranges, 36), body.len() as u64);
+        assert_eq!(
+            multipart_length(&b, "text/plain", &ranges, 36),
+            body.len() as u64
+        );
     }
 
     #[test]

@@ -4,14 +4,27 @@
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
 
+use crate::encoding::Coding;
 use crate::path::SafePath;
+use crate::range::ByteRange;
 
 /// Where the body's bytes come from. A file is named, not read: the glue splices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     Empty,
     Html(String),
-    File { path: SafePath, len: u64 },
+    /// `len` bytes of the file from `start`.
+    File {
+        path: SafePath,
+        start: u64,
+        len: u64,
+    },
+    /// `multipart/byteranges`: each part's framing, then its range of the file; then `closing`.
+    Multipart {
+        path: SafePath,
+        parts: Vec<(String, ByteRange)>,
+        closing: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +32,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Body,
+    /// Compress the body on the fly with this coding (set only for codings the glue makes).
+    pub compress: Option<Coding>,
 }
 
 impl Reply {
@@ -27,6 +42,7 @@ impl Reply {
             status,
             headers: HeaderMap::new(),
             body: Body::Empty,
+            compress: None,
         }
     }
 

@@ -8,16 +8,16 @@
 use http::header::{
     HeaderName, HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ALLOW,
-    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, IF_MODIFIED_SINCE, LAST_MODIFIED, LOCATION,
+    CACHE_CONTROL, LOCATION,
 };
 use http::{HeaderMap, Method, StatusCode};
 
 use crate::config::Config;
-use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata};
+use crate::file;
+use crate::fs::{DirEntry, Fs, FsError, Kind};
 use crate::listing;
-use crate::mime;
 use crate::path::{PathError, SafePath};
-use crate::reply::{Body, Reply};
+use crate::reply::Reply;
 
 /// The parts of a request the file server reads.
 #[derive(Debug, Clone)]
@@ -89,13 +89,13 @@ fn error(request: &Request, fs: &dyn Fs, config: &Config, status: StatusCode) ->
     if status == StatusCode::NOT_FOUND {
         if let Some(spa) = &config.spa {
             if request.method == Method::GET && accepts_html(&request.headers) {
-                if let Some(reply) = configured_page(request, fs, config, spa, StatusCode::OK) {
+                if let Some(reply) = configured_page(fs, config, spa, StatusCode::OK) {
                     return reply;
                 }
             }
         }
         if let Some(page) = &config.not_found {
-            if let Some(reply) = configured_page(request, fs, config, page, status) {
+            if let Some(reply) = configured_page(fs, config, page, status) {
                 return reply;
             }
         }
@@ -104,25 +104,10 @@ fn error(request: &Request, fs: &dyn Fs, config: &Config, status: StatusCode) ->
 }
 
 /// A file named in the configuration, served with `status`; `None` if it is not a file.
-fn configured_page(
-    request: &Request,
-    fs: &dyn Fs,
-    config: &Config,
-    path: &str,
-    status: StatusCode,
-) -> Option<Reply> {
+fn configured_page(fs: &dyn Fs, config: &Config, path: &str, status: StatusCode) -> Option<Reply> {
     let path = SafePath::from_config(path)?;
     let meta = fs.stat(&path).ok().filter(|m| m.kind == Kind::File)?;
-    let mut reply = file(request, config, path, meta);
-    if status != StatusCode::OK {
-        // An error page is not the resource: no validators, so no 304 for it either.
-        reply.headers.remove(LAST_MODIFIED);
-        if reply.status == StatusCode::NOT_MODIFIED {
-            return None;
-        }
-    }
-    reply.status = status;
-    Some(reply)
+    Some(file::plain(config, path, meta, status))
 }
 
 /// Whether `Accept` names HTML: a browser navigating, as opposed to a script or an asset.
@@ -157,7 +142,7 @@ fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusC
         Kind::Dir if !path.has_trailing_slash() => Ok(redirect_to_dir(&path, &request.target)),
         Kind::Dir => directory(request, fs, config, &path),
         Kind::File if path.has_trailing_slash() => Err(StatusCode::NOT_FOUND),
-        Kind::File => Ok(file(request, config, path, meta)),
+        Kind::File => Ok(file::reply(request, fs, config, path, meta)),
         Kind::Other => Err(StatusCode::NOT_FOUND),
     }
 }
@@ -194,7 +179,7 @@ fn directory(
         };
         if let Ok(meta) = fs.stat(&candidate) {
             if meta.kind == Kind::File {
-                return Ok(file(request, config, candidate, meta));
+                return Ok(file::reply(request, fs, config, candidate, meta));
             }
         }
     }
@@ -209,59 +194,11 @@ fn directory(
     })
     .map_err(fs_status)?;
     listing::sort_entries(&mut entries);
-    Ok(Reply::new(StatusCode::OK)
-        .header(CACHE_CONTROL, cache_control(config))
-        .html(listing::render_html(dir, &entries)))
-}
-
-fn cache_control(config: &Config) -> HeaderValue {
-    HeaderValue::from_str(&config.cache_control).unwrap_or(HeaderValue::from_static("no-cache"))
-}
-
-fn file(request: &Request, config: &Config, path: SafePath, meta: Metadata) -> Reply {
-    let mut reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, cache_control(config));
-    if let Some(modified) = meta.modified {
-        let modified = modified.to_system_time();
-        reply.headers.insert(
-            LAST_MODIFIED,
-            HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-                .expect("HTTP dates are ASCII"),
-        );
-        if not_modified_since(&request.headers, modified) {
-            reply.status = StatusCode::NOT_MODIFIED;
-            return reply;
-        }
-    }
-    let content_type = mime::content_type(path.file_name().unwrap_or_default());
-    reply.headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_str(&content_type).expect("MIME types are ASCII"),
-    );
-    reply
-        .headers
-        .insert(CONTENT_LENGTH, HeaderValue::from(meta.size));
-    reply.body = Body::File {
-        path,
-        len: meta.size,
-    };
-    reply
-}
-
-/// `If-Modified-Since` (RFC 9110 §13.1.3): true when the file is no newer than the date, at
-/// the one-second resolution of HTTP dates. An unparsable date is ignored, as the RFC says.
-fn not_modified_since(headers: &HeaderMap, modified: std::time::SystemTime) -> bool {
-    let Some(since) = headers
-        .get(IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-    else {
-        return false;
-    };
-    let secs = |t: std::time::SystemTime| {
-        t.duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    };
-    secs(modified) <= secs(since)
+    let mut reply = Reply::new(StatusCode::OK)
+        .header(CACHE_CONTROL, file::cache_control(config))
+        .html(listing::render_html(dir, &entries));
+    file::compress_html(request, config, &mut reply);
+    Ok(reply)
 }
 
 #[cfg(test)]

@@ -22,7 +22,9 @@ pub struct ETag(String);
 
 /// The ETag of a representation: `"<size>-<mtime ns>[-<inode>][-<coding>]"` in hex.
 pub fn etag(size: u64, mtime: Option<Timestamp>, inode: Option<u64>, coding: Option<&str>) -> ETag {
-    let nanos = mtime.map_or(0, |t| u128::from(t.seconds) * 1_000_000_000 + u128::from(t.nanoseconds));
+    let nanos = mtime.map_or(0, |t| {
+        u128::from(t.seconds) * 1_000_000_000 + u128::from(t.nanoseconds)
+    });
     let mut tag = format!("{size:x}-{nanos:x}");
     if let Some(inode) = inode {
         tag.push_str(&format!("-{inode:x}"));
@@ -211,10 +213,22 @@ mod tests {
             nanoseconds: 5,
         };
         assert_eq!(etag(16, Some(t), None, None).opaque(), "10-3b9aca05");
-        assert_eq!(etag(16, Some(t), Some(255), None).opaque(), "10-3b9aca05-ff");
-        assert_eq!(etag(16, Some(t), None, Some("br")).opaque(), "10-3b9aca05-br");
-        assert_ne!(etag(16, Some(t), None, Some("gzip")), etag(16, Some(t), None, None));
-        assert_eq!(etag(16, Some(t), None, None).header_value(), "\"10-3b9aca05\"");
+        assert_eq!(
+            etag(16, Some(t), Some(255), None).opaque(),
+            "10-3b9aca05-ff"
+        );
+        assert_eq!(
+            etag(16, Some(t), None, Some("br")).opaque(),
+            "10-3b9aca05-br"
+        );
+        assert_ne!(
+            etag(16, Some(t), None, Some("gzip")),
+            etag(16, Some(t), None, None)
+        );
+        assert_eq!(
+            etag(16, Some(t), None, None).header_value(),
+            "\"10-3b9aca05\""
+        );
     }
 
     #[test]
@@ -231,11 +245,20 @@ mod tests {
             (&[("if-match", "W/\"5-65537f00\"")], Failed),
             (&[("if-match", "garbage")], Failed),
             // If-Unmodified-Since, only without If-Match (§13.1.4).
-            (&[("if-unmodified-since", "Tue, 14 Nov 2023 22:13:20 GMT")], Proceed),
-            (&[("if-unmodified-since", "Tue, 14 Nov 2023 22:13:19 GMT")], Failed),
+            (
+                &[("if-unmodified-since", "Tue, 14 Nov 2023 22:13:20 GMT")],
+                Proceed,
+            ),
+            (
+                &[("if-unmodified-since", "Tue, 14 Nov 2023 22:13:19 GMT")],
+                Failed,
+            ),
             (&[("if-unmodified-since", "not a date")], Proceed),
             (
-                &[("if-match", TAG), ("if-unmodified-since", "Mon, 01 Jan 1990 00:00:00 GMT")],
+                &[
+                    ("if-match", TAG),
+                    ("if-unmodified-since", "Mon, 01 Jan 1990 00:00:00 GMT"),
+                ],
                 Proceed,
             ),
             // If-None-Match: weak comparison, `*`, lists (§13.1.2).
@@ -246,27 +269,49 @@ mod tests {
             (&[("if-none-match", "\"a\",\"b\"")], Proceed),
             (&[("if-none-match", "\"5-65537f00")], Proceed),
             // If-Modified-Since is ignored when If-None-Match is present (§13.1.3).
-            (&[("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT")], NotModified),
-            (&[("if-modified-since", "Tue, 14 Nov 2023 22:13:19 GMT")], Proceed),
             (
-                &[("if-none-match", "\"other\""), ("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT")],
+                &[("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT")],
+                NotModified,
+            ),
+            (
+                &[("if-modified-since", "Tue, 14 Nov 2023 22:13:19 GMT")],
                 Proceed,
             ),
-            (&[("if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT")], Proceed),
+            (
+                &[
+                    ("if-none-match", "\"other\""),
+                    ("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT"),
+                ],
+                Proceed,
+            ),
+            (
+                &[("if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT")],
+                Proceed,
+            ),
             // 412 wins over 304: step 1 comes first.
             (&[("if-match", "\"x\""), ("if-none-match", TAG)], Failed),
         ];
         for (pairs, want) in cases {
-            assert_eq!(evaluate(&get, &headers(pairs), &tag(), Some(modified())), *want, "{pairs:?}");
+            assert_eq!(
+                evaluate(&get, &headers(pairs), &tag(), Some(modified())),
+                *want,
+                "{pairs:?}"
+            );
         }
     }
 
     #[test]
     fn if_none_match_on_unsafe_methods_fails() {
         let h = headers(&[("if-none-match", "*")]);
-        assert_eq!(evaluate(&Method::PUT, &h, &tag(), Some(modified())), Precondition::Failed);
+        assert_eq!(
+            evaluate(&Method::PUT, &h, &tag(), Some(modified())),
+            Precondition::Failed
+        );
         let h = headers(&[("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT")]);
-        assert_eq!(evaluate(&Method::POST, &h, &tag(), Some(modified())), Precondition::Proceed);
+        assert_eq!(
+            evaluate(&Method::POST, &h, &tag(), Some(modified())),
+            Precondition::Proceed
+        );
     }
 
     #[test]
@@ -282,7 +327,11 @@ mod tests {
             let (tag_b, weak_b, _) = parse_tag(b).unwrap();
             let etag_b = ETag(tag_b.into());
             if !weak_b {
-                assert_eq!(list_matches(a, &etag_b, Comparison::Strong), strong, "{a} {b}");
+                assert_eq!(
+                    list_matches(a, &etag_b, Comparison::Strong),
+                    strong,
+                    "{a} {b}"
+                );
             }
             assert_eq!(list_matches(a, &etag_b, Comparison::Weak), weak, "{a} {b}");
         }
@@ -301,16 +350,34 @@ mod tests {
             (&[("if-range", "\"5-65537f00\" trailing")], false),
         ];
         for (pairs, want) in cases {
-            assert_eq!(if_range_allows(&headers(pairs), &tag(), Some(modified())), *want, "{pairs:?}");
+            assert_eq!(
+                if_range_allows(&headers(pairs), &tag(), Some(modified())),
+                *want,
+                "{pairs:?}"
+            );
         }
     }
 
     #[test]
     fn hostile_lists_never_panic() {
-        for value in ["", ",", "\"", "W/", "W/\"", "\"a\",,\"b\"", "\"\u{7f}\"", "*, \"a\"", "\"a\" \"b\""] {
+        for value in [
+            "",
+            ",",
+            "\"",
+            "W/",
+            "W/\"",
+            "\"a\",,\"b\"",
+            "\"\u{7f}\"",
+            "*, \"a\"",
+            "\"a\" \"b\"",
+        ] {
             let _ = list_matches(value, &tag(), Comparison::Weak);
             let _ = list_matches(value, &tag(), Comparison::Strong);
         }
-        assert!(list_matches("\"a\", \"5-65537f00\"", &tag(), Comparison::Strong));
+        assert!(list_matches(
+            "\"a\", \"5-65537f00\"",
+            &tag(),
+            Comparison::Strong
+        ));
     }
 }

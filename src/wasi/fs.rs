@@ -8,7 +8,6 @@ use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
-use wasi::io::streams::InputStream;
 
 use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
 use crate::path::SafePath;
@@ -53,19 +52,17 @@ impl WasiFs {
             .map_err(|e| *e)
     }
 
-    /// A stream of the file's bytes from the start. Only called on a path that stat says is a
-    /// regular file, so a FIFO is never opened (opening one blocks).
-    pub fn open_stream(&self, path: &SafePath) -> Result<InputStream, FsError> {
-        let file = self
-            .preopen
+    /// Opens a file for reading. Only called on a path that stat says is a regular file, so
+    /// a FIFO is never opened (opening one blocks).
+    pub fn open_file(&self, path: &SafePath) -> Result<Descriptor, FsError> {
+        self.preopen
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,
                 &path.relative(),
                 OpenFlags::empty(),
                 DescriptorFlags::READ,
             )
-            .map_err(error)?;
-        file.read_via_stream(0).map_err(error)
+            .map_err(error)
     }
 }
 

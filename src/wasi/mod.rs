@@ -5,6 +5,9 @@ mod fs;
 
 use std::io::Write as _;
 
+use flate2::write::GzEncoder;
+use wasi::filesystem::types::Descriptor;
+
 use wasi::http::types::{
     Fields, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
@@ -83,26 +86,42 @@ fn read_request(request: &IncomingRequest) -> Request {
 
 /// Sends `reply`, opening its file first so an open failure can still change the status.
 fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
-    if let Body::File { path, len } = &reply.body {
-        let input = match fs.open_stream(path) {
-            Ok(input) => input,
+    let file = match &reply.body {
+        Body::File { path, .. } | Body::Multipart { path, .. } => match fs.open_file(path) {
+            Ok(file) => Some(file),
             Err(error) => return send_without_fs(out, Reply::error(router::fs_status(error))),
-        };
-        let len = *len;
-        if let Some((stream, body)) = start(out, &reply) {
-            if splice(&stream, &input, len) {
-                finish(stream, body);
-            } else {
-                // Fewer bytes than promised: leave the body unfinished, which tells the host
-                // the response is broken (wasi:http), so it cuts the connection rather than
-                // let a client wait for bytes that will never come.
-                drop(stream);
-                drop(body);
-            }
-        }
+        },
+        Body::Empty | Body::Html(_) => None,
+    };
+    let Some((mut stream, body)) = start(out, &reply) else {
         return;
+    };
+    let complete = match (&reply.body, file) {
+        (Body::File { start, len, .. }, Some(file)) => match reply.compress {
+            Some(_) => stream_file_gzip(&mut stream, &file, *len),
+            None => splice_file(&stream, &file, *start, *len),
+        },
+        (Body::Multipart { parts, closing, .. }, Some(file)) => {
+            parts.iter().all(|(framing, range)| {
+                stream.write_all(framing.as_bytes()).is_ok()
+                    && splice_file(&stream, &file, range.start(), range.len())
+            }) && stream.write_all(closing.as_bytes()).is_ok()
+        }
+        (Body::Html(html), _) => match reply.compress {
+            Some(_) => gzip(&mut stream, |encoder| encoder.write_all(html.as_bytes())),
+            None => stream.write_all(html.as_bytes()).is_ok(),
+        },
+        _ => true,
+    };
+    if complete {
+        finish(stream, body);
+    } else {
+        // Fewer bytes than promised (the file shrank, the client left): leave the body
+        // unfinished, which tells the host the response is broken (wasi:http), so it cuts
+        // the connection rather than let a client wait for bytes that will never come.
+        drop(stream);
+        drop(body);
     }
-    send_without_fs(out, reply);
 }
 
 fn send_without_fs(out: ResponseOutparam, reply: Reply) {
@@ -114,6 +133,47 @@ fn send_without_fs(out: ResponseOutparam, reply: Reply) {
         finish(stream, body);
     }
 }
+
+/// Splices `len` bytes of `file` from `start`.
+fn splice_file(out: &OutputStream, file: &Descriptor, start: u64, len: u64) -> bool {
+    match file.read_via_stream(start) {
+        Ok(input) => splice(out, &input, len),
+        Err(_) => false,
+    }
+}
+
+/// Reads `len` bytes of `file` in bounded chunks through a gzip encoder: the only path on
+/// which file bytes enter guest memory, one chunk at a time.
+fn stream_file_gzip(out: &mut OutputStream, file: &Descriptor, len: u64) -> bool {
+    let Ok(mut input) = file.read_via_stream(0) else {
+        return false;
+    };
+    gzip(out, |encoder| {
+        let mut left = len;
+        let mut buf = vec![0u8; 64 * 1024];
+        while left > 0 {
+            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            let n = std::io::Read::read(&mut input, &mut buf[..want])?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            encoder.write_all(&buf[..n])?;
+            left -= n as u64;
+        }
+        Ok(())
+    })
+}
+
+fn gzip(
+    out: &mut OutputStream,
+    fill: impl FnOnce(&mut GzEncoder<&mut OutputStream>) -> std::io::Result<()>,
+) -> bool {
+    let mut encoder = GzEncoder::new(out, flate2::Compression::new(GZIP_LEVEL));
+    fill(&mut encoder).is_ok() && encoder.finish().is_ok()
+}
+
+/// zlib level 5: most of level 9's ratio on text at a fraction of its cost.
+const GZIP_LEVEL: u32 = 5;
 
 /// Sends the head and returns the body stream.
 fn start(out: ResponseOutparam, reply: &Reply) -> Option<(OutputStream, OutgoingBody)> {

@@ -1,0 +1,264 @@
+//! A regular file -> `Reply`: which representation to send (a precompressed sidecar, gzip
+//! made on the fly, or the file as it is), its validators, the preconditions of RFC 9110
+//! §13.2.2, and Range (§14) on the representation actually sent.
+
+use http::header::{
+    HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE, VARY,
+};
+use http::StatusCode;
+
+use crate::config::Config;
+use crate::encoding::{self, Coding};
+use crate::fs::{Fs, Kind, Metadata};
+use crate::mime;
+use crate::path::SafePath;
+use crate::range::{self, RangeDecision};
+use crate::reply::{Body, Reply};
+use crate::router::Request;
+use crate::validators::{self, Precondition};
+
+/// On-the-fly compression pays between these sizes: below, the framing costs more than it
+/// saves; above, a single response would hold a guest busy for seconds.
+pub const COMPRESS_MIN: u64 = 1024;
+pub const COMPRESS_MAX: u64 = 32 << 20;
+
+/// Codings the component can make itself.
+const ON_THE_FLY: [Coding; 1] = [Coding::Gzip];
+
+/// The full answer for a GET or HEAD of the file at `path`.
+pub fn reply(
+    request: &Request,
+    fs: &dyn Fs,
+    config: &Config,
+    path: SafePath,
+    meta: Metadata,
+) -> Reply {
+    let name = path.file_name().unwrap_or_default().to_owned();
+    let content_type = mime::content_type(&name);
+    let essence = content_type.split(';').next().unwrap_or_default();
+    let accept = encoding::from_headers(&request.headers);
+    let compressible = config.compress && mime::is_compressible(essence);
+    let ranged = request.headers.contains_key(RANGE);
+
+    // Choose the representation: a sidecar on disk, then gzip on the fly, then identity.
+    // Sidecars are only looked for in codings the client takes.
+    let mut sidecars = Vec::new();
+    for candidate in Coding::PREFERENCE {
+        if accept.accepts(candidate) <= 0.0 {
+            continue;
+        }
+        let Some(sidecar) = path.with_suffix(candidate.extension()) else {
+            continue;
+        };
+        if let Ok(m) = fs.stat(&sidecar) {
+            if m.kind == Kind::File {
+                sidecars.push((candidate, sidecar, m));
+            }
+        }
+    }
+    let vary = compressible || !sidecars.is_empty();
+    let available: Vec<Coding> = sidecars.iter().map(|(c, _, _)| *c).collect();
+    let (mut coding, source, source_meta) = match accept.choose(&available) {
+        Some(chosen) => {
+            let (c, p, m) = sidecars
+                .into_iter()
+                .find(|(c, _, _)| *c == chosen)
+                .expect("chosen from these");
+            (Some(c), p, m)
+        }
+        None => (None, path.clone(), meta),
+    };
+    let mut on_the_fly = false;
+    if coding.is_none()
+        && compressible
+        && !ranged
+        && (COMPRESS_MIN..=COMPRESS_MAX).contains(&meta.size)
+    {
+        if let Some(c) = accept.choose(&ON_THE_FLY) {
+            coding = Some(c);
+            on_the_fly = true;
+        }
+    }
+
+    let etag = validators::etag(
+        source_meta.size,
+        source_meta.modified,
+        None,
+        coding.map(Coding::token),
+    );
+    let modified = meta.modified.map(|t| t.to_system_time());
+    let mut reply = Reply::new(StatusCode::OK)
+        .header(CACHE_CONTROL, cache_control(config))
+        .header(ETAG, etag.header_value());
+    if let Some(modified) = modified {
+        reply.headers.insert(LAST_MODIFIED, http_date(modified));
+    }
+    if vary {
+        reply
+            .headers
+            .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    match validators::evaluate(&request.method, &request.headers, &etag, modified) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            reply.status = StatusCode::NOT_MODIFIED;
+            return reply;
+        }
+        Precondition::Failed => {
+            return Reply::new(StatusCode::PRECONDITION_FAILED)
+                .header(CONTENT_LENGTH, HeaderValue::from(0));
+        }
+    }
+
+    reply.headers.insert(CONTENT_TYPE, header(&content_type));
+    if let Some(c) = coding {
+        reply
+            .headers
+            .insert(CONTENT_ENCODING, HeaderValue::from_static(c.token()));
+    }
+    if on_the_fly {
+        // The length is unknown until the encoder is done: the body goes chunked.
+        reply.compress = coding;
+        reply.body = Body::File {
+            path: source,
+            start: 0,
+            len: meta.size,
+        };
+        return reply;
+    }
+
+    let size = source_meta.size;
+    reply
+        .headers
+        .insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let decision = match request.headers.get(RANGE).and_then(|v| v.to_str().ok()) {
+        Some(value) if validators::if_range_allows(&request.headers, &etag, modified) => {
+            range::parse(value, size)
+        }
+        _ => RangeDecision::Full,
+    };
+    match decision {
+        RangeDecision::Full => {
+            reply
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(size));
+            reply.body = Body::File {
+                path: source,
+                start: 0,
+                len: size,
+            };
+        }
+        RangeDecision::Single(r) => {
+            reply.status = StatusCode::PARTIAL_CONTENT;
+            reply
+                .headers
+                .insert(CONTENT_RANGE, header(&r.content_range(size)));
+            reply
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(r.len()));
+            reply.body = Body::File {
+                path: source,
+                start: r.start(),
+                len: r.len(),
+            };
+        }
+        RangeDecision::Multi(ranges) => {
+            // The boundary only has to be absent from the framing lines; the ETag is stable.
+            let seed = size
+                ^ source_meta
+                    .modified
+                    .map_or(0, |t| t.seconds.rotate_left(17) ^ u64::from(t.nanoseconds));
+            let boundary = range::boundary(seed);
+            let part_type = reply
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let length = range::multipart_length(&boundary, &part_type, &ranges, size);
+            let parts = ranges
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        range::part_header(&boundary, &part_type, r, size, i == 0),
+                        *r,
+                    )
+                })
+                .collect();
+            reply.status = StatusCode::PARTIAL_CONTENT;
+            reply.headers.insert(
+                CONTENT_TYPE,
+                header(&format!("multipart/byteranges; boundary={boundary}")),
+            );
+            reply
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(length));
+            reply.body = Body::Multipart {
+                path: source,
+                parts,
+                closing: range::closing(&boundary),
+            };
+        }
+        RangeDecision::Unsatisfiable => {
+            let mut unsatisfiable = Reply::error(StatusCode::RANGE_NOT_SATISFIABLE);
+            unsatisfiable
+                .headers
+                .insert(CONTENT_RANGE, header(&format!("bytes */{size}")));
+            unsatisfiable
+                .headers
+                .insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            return unsatisfiable;
+        }
+    }
+    reply
+}
+
+/// A file served as it is, without validators or ranges: error pages and the SPA shell.
+pub fn plain(config: &Config, path: SafePath, meta: Metadata, status: StatusCode) -> Reply {
+    let content_type = mime::content_type(path.file_name().unwrap_or_default());
+    let mut reply = Reply::new(status)
+        .header(CACHE_CONTROL, cache_control(config))
+        .header(CONTENT_TYPE, header(&content_type))
+        .header(CONTENT_LENGTH, HeaderValue::from(meta.size));
+    reply.body = Body::File {
+        path,
+        start: 0,
+        len: meta.size,
+    };
+    reply
+}
+
+/// Marks an HTML reply (a listing) for gzip when the client takes it and it is worth it.
+pub fn compress_html(request: &Request, config: &Config, reply: &mut Reply) {
+    let Body::Html(html) = &reply.body else {
+        return;
+    };
+    let size = html.len() as u64;
+    reply
+        .headers
+        .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    if !config.compress || !(COMPRESS_MIN..=COMPRESS_MAX).contains(&size) {
+        return;
+    }
+    if let Some(coding) = encoding::from_headers(&request.headers).choose(&ON_THE_FLY) {
+        reply.headers.remove(CONTENT_LENGTH);
+        reply
+            .headers
+            .insert(CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
+        reply.compress = Some(coding);
+    }
+}
+
+pub fn cache_control(config: &Config) -> HeaderValue {
+    HeaderValue::from_str(&config.cache_control).unwrap_or(HeaderValue::from_static("no-cache"))
+}
+
+fn http_date(t: std::time::SystemTime) -> HeaderValue {
+    header(&httpdate::fmt_http_date(t))
+}
+
+fn header(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).expect("generated header values are visible ASCII")
+}
