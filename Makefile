@@ -46,7 +46,7 @@ integration: build guests
 
 # Fuzz each target for FUZZ_SECONDS (nightly + cargo-fuzz; the committed corpus seeds it).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := path route
+FUZZ_TARGETS := path route range headers
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	@for t in $(FUZZ_TARGETS); do \
