@@ -13,7 +13,7 @@ HOST := target/release/sandserve
 # The host embeds the component built just before it: no cargo inside cargo.
 export SANDSERVE_COMPONENT := $(CURDIR)/$(WASM)
 
-.PHONY: all setup component build guests serve test unit integration lint fmt clean fuzz soak wrk bench bench-deps
+.PHONY: all setup component build guests serve test unit integration lint fmt clean fuzz soak wrk bench bench-deps test-hosts
 
 all: build
 
@@ -48,7 +48,9 @@ integration: build guests
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := path route range headers
 fuzz:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@if ! cargo +nightly --version >/dev/null 2>&1; then \
+	  echo "SKIP fuzz: no nightly toolchain on this machine (cargo fuzz needs one)"; exit 0; fi; \
+	command -v cargo-fuzz >/dev/null || CARGO_TARGET_DIR=$(CURDIR)/target/tools $(CARGO) install cargo-fuzz --locked
 	@for t in $(FUZZ_TARGETS); do \
 	  work=$$(mktemp -d); \
 	  (cd fuzz && CARGO_TARGET_DIR=$(CURDIR)/target/fuzz cargo +nightly fuzz run $$t $$work corpus/$$t -- \
@@ -56,6 +58,26 @@ fuzz:
 	  echo "fuzz $$t: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$work.log | grep -o '[0-9]*$$') executions"; \
 	  rm -rf $$work $$work.log; \
 	done
+
+# The same black-box tests against the other hosts the component runs on.
+TOOLS ?= $(HOME)/.cache/sandserve-tools
+WASMTIME := $(TOOLS)/bin/wasmtime
+JCO := $(TOOLS)/jco/node_modules/@bytecodealliance/jco/dist/jco.js
+
+$(WASMTIME):
+	CARGO_TARGET_DIR=$(CURDIR)/target/tools $(CARGO) install --locked wasmtime-cli --version 48.0.8 \
+	  --no-default-features --root $(TOOLS) \
+	  --features serve,run,cranelift,parallel-compilation,pooling-allocator,component-model-async
+
+$(JCO):
+	mkdir -p $(TOOLS)/jco
+	cd $(TOOLS)/jco && npm install --no-audit --no-fund --loglevel=error @bytecodealliance/jco@1.35.0
+
+test-hosts: build $(WASMTIME) $(JCO)
+	SANDSERVE_TEST_HOST=wasmtime SANDSERVE_WASMTIME=$(WASMTIME) \
+	  $(CARGO) test --release -p sandserve --tests
+	SANDSERVE_TEST_HOST=jco SANDSERVE_JCO_DIR=$(TOOLS)/jco \
+	  $(CARGO) test --release -p sandserve --tests -- --test-threads=2
 
 # Sustained load plus 1000 idle connections; CI runs a shorter one.
 SOAK_ARGS ?= --seconds 60 --connections 256 --idle 1000
