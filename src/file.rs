@@ -230,9 +230,9 @@ pub fn plain(config: &Config, path: SafePath, meta: Metadata, status: StatusCode
     reply
 }
 
-/// Marks an HTML reply (a listing) for gzip when the client takes it and it is worth it.
-pub fn compress_html(request: &Request, config: &Config, reply: &mut Reply) {
-    let Body::Html(html) = &reply.body else {
+/// Marks a generated reply (a listing) for gzip when the client takes it and it pays.
+pub fn compress_text(request: &Request, config: &Config, reply: &mut Reply) {
+    let Body::Text(html) = &reply.body else {
         return;
     };
     let size = html.len() as u64;

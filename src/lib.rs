@@ -10,9 +10,11 @@ pub mod fs;
 pub mod listing;
 pub mod mime;
 pub mod path;
+pub mod query;
 pub mod range;
 pub mod reply;
 pub mod router;
+pub mod tar;
 pub mod validators;
 
 #[cfg(any(test, feature = "memfs"))]

@@ -12,7 +12,8 @@ use crate::range::ByteRange;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     Empty,
-    Html(String),
+    /// A generated page or document (error pages, listings).
+    Text(String),
     /// `len` bytes of the file from `start`.
     File {
         path: SafePath,
@@ -24,6 +25,11 @@ pub enum Body {
         path: SafePath,
         parts: Vec<(String, ByteRange)>,
         closing: String,
+    },
+    /// The subtree of `dir` as a tar archive, streamed (see `tar.rs`).
+    Tar {
+        dir: SafePath,
+        hidden: bool,
     },
 }
 
@@ -52,14 +58,17 @@ impl Reply {
     }
 
     /// An HTML body, with its type and length set.
-    pub fn html(mut self, html: String) -> Reply {
-        self.headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
+    pub fn html(self, html: String) -> Reply {
+        self.text("text/html; charset=utf-8", html)
+    }
+
+    /// A generated body of `content_type`, with its length set.
+    pub fn text(mut self, content_type: &'static str, text: String) -> Reply {
         self.headers
-            .insert(CONTENT_LENGTH, HeaderValue::from(html.len()));
-        self.body = Body::Html(html);
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self.headers
+            .insert(CONTENT_LENGTH, HeaderValue::from(text.len()));
+        self.body = Body::Text(text);
         self
     }
 

@@ -8,7 +8,7 @@
 use http::header::{
     HeaderName, HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ALLOW,
-    CACHE_CONTROL, LOCATION,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, VARY,
 };
 use http::{HeaderMap, Method, StatusCode};
 
@@ -17,7 +17,8 @@ use crate::file;
 use crate::fs::{DirEntry, Fs, FsError, Kind};
 use crate::listing;
 use crate::path::{PathError, SafePath};
-use crate::reply::Reply;
+use crate::query::{self, Format};
+use crate::reply::{Body, Reply};
 
 /// The parts of a request the file server reads.
 #[derive(Debug, Clone)]
@@ -173,6 +174,15 @@ fn directory(
     config: &Config,
     dir: &SafePath,
 ) -> Result<Reply, StatusCode> {
+    let query = query::parse(&request.target, &request.headers);
+    if query.tar {
+        // An archive shows what a listing would, so it obeys the same switch.
+        return if config.listing {
+            Ok(archive(config, dir))
+        } else {
+            Err(StatusCode::NOT_FOUND)
+        };
+    }
     for name in &config.index {
         let Some(candidate) = dir.join(name) else {
             continue;
@@ -193,12 +203,52 @@ fn directory(
         }
     })
     .map_err(fs_status)?;
-    listing::sort_entries(&mut entries);
-    let mut reply = Reply::new(StatusCode::OK)
-        .header(CACHE_CONTROL, file::cache_control(config))
-        .html(listing::render_html(dir, &entries));
-    file::compress_html(request, config, &mut reply);
+    listing::sort_entries(&mut entries, query.sort, query.order);
+    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, file::cache_control(config));
+    let mut reply = match query.format {
+        Format::Html => reply.html(listing::render_html(dir, &entries, &query)),
+        Format::Json => reply.text(
+            "application/json; charset=utf-8",
+            listing::render_json(dir, &entries),
+        ),
+    };
+    // The same URL answers HTML or JSON by Accept, and plain or gzip by Accept-Encoding.
+    reply
+        .headers
+        .insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    file::compress_text(request, config, &mut reply);
     Ok(reply)
+}
+
+/// `?download=tar`: `NAME.tar` as an attachment (RFC 6266), streamed without a length.
+fn archive(config: &Config, dir: &SafePath) -> Reply {
+    let name = dir.file_name().unwrap_or("download");
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.+ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).collect();
+    let disposition =
+        format!("attachment; filename=\"{ascii}.tar\"; filename*=UTF-8''{encoded}.tar");
+    let mut reply = Reply::new(StatusCode::OK)
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/x-tar"))
+        .header(
+            CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition).expect("ASCII by construction"),
+        )
+        .header(CACHE_CONTROL, file::cache_control(config));
+    reply.body = Body::Tar {
+        dir: dir.clone(),
+        hidden: config.hidden,
+    };
+    reply
 }
 
 #[cfg(test)]

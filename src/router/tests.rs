@@ -146,7 +146,7 @@ fn index_files_in_order() {
         other => panic!("{other:?}"),
     }
     // docs/ has only home.htm, which is not a default index: a listing.
-    assert!(matches!(get("/docs/").body, Body::Html(_)));
+    assert!(matches!(get("/docs/").body, Body::Text(_)));
     let config = Config {
         index: vec!["nope.html".into(), "home.htm".into()],
         ..Config::default()
@@ -160,7 +160,7 @@ fn index_files_in_order() {
 
 #[test]
 fn listing_hides_dot_files_unless_configured() {
-    let Body::Html(page) = get("/").body else {
+    let Body::Text(page) = get("/").body else {
         panic!("root should list");
     };
     assert!(page.contains("hello.txt"));
@@ -171,7 +171,7 @@ fn listing_hides_dot_files_unless_configured() {
         ..Config::default()
     };
     let reply = route(&req(Method::GET, "/", &[]), &tree(), &config);
-    let Body::Html(page) = reply.body else {
+    let Body::Text(page) = reply.body else {
         panic!()
     };
     assert!(page.contains(".env"));
@@ -207,7 +207,7 @@ fn if_modified_since() {
 #[test]
 fn error_pages_name_no_paths() {
     let reply = get("/missing/secret-name");
-    let Body::Html(page) = reply.body else {
+    let Body::Text(page) = reply.body else {
         panic!()
     };
     assert!(page.contains("404 Not Found"));
@@ -329,7 +329,7 @@ fn custom_not_found_page_keeps_404() {
     };
     let reply = with(broken, Method::GET, "/nope", &[]);
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert!(matches!(reply.body, Body::Html(_)));
+    assert!(matches!(reply.body, Body::Text(_)));
     // Only 404s: a bad request stays a built-in 400.
     assert_eq!(
         with(config, Method::GET, "/%zz", &[]).status,

@@ -14,8 +14,11 @@ use wasi::http::types::{
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 use crate::config::Config;
+use crate::fs::Kind;
+use crate::path::SafePath;
 use crate::reply::{Body, Reply};
 use crate::router::{self, Request};
+use crate::tar;
 
 wit_bindgen::generate!({
     world: "sandserve",
@@ -91,7 +94,7 @@ fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
             Ok(file) => Some(file),
             Err(error) => return send_without_fs(out, Reply::error(router::fs_status(error))),
         },
-        Body::Empty | Body::Html(_) => None,
+        Body::Empty | Body::Text(_) | Body::Tar { .. } => None,
     };
     let Some((mut stream, body)) = start(out, &reply) else {
         return;
@@ -107,7 +110,8 @@ fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
                     && splice_file(&stream, &file, range.start(), range.len())
             }) && stream.write_all(closing.as_bytes()).is_ok()
         }
-        (Body::Html(html), _) => match reply.compress {
+        (Body::Tar { dir, hidden }, _) => stream_tar(&mut stream, fs, dir, *hidden),
+        (Body::Text(html), _) => match reply.compress {
             Some(_) => gzip(&mut stream, |encoder| encoder.write_all(html.as_bytes())),
             None => stream.write_all(html.as_bytes()).is_ok(),
         },
@@ -126,12 +130,40 @@ fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
 
 fn send_without_fs(out: ResponseOutparam, reply: Reply) {
     if let Some((mut stream, body)) = start(out, &reply) {
-        if let Body::Html(html) = &reply.body {
+        if let Body::Text(html) = &reply.body {
             // A client that went away is not our fault; there is nobody left to tell.
             let _ = stream.write_all(html.as_bytes());
         }
         finish(stream, body);
     }
+}
+
+/// Streams the subtree of `dir` as a tar: headers written, bodies spliced, one file at a
+/// time, so memory stays flat however large the tree.
+fn stream_tar(out: &mut OutputStream, fs: &fs::WasiFs, dir: &SafePath, hidden: bool) -> bool {
+    let mut ok = true;
+    let walked = tar::walk(fs, dir, hidden, &mut |member| {
+        ok = write_member(out, fs, member);
+        ok
+    });
+    ok && walked.is_ok() && out.write_all(&tar::end_of_archive()).is_ok()
+}
+
+fn write_member(out: &mut OutputStream, fs: &fs::WasiFs, member: &tar::Member) -> bool {
+    if member.meta.kind != Kind::File {
+        return out.write_all(&tar::header(member)).is_ok();
+    }
+    // Open before the header: a file that vanished since the walk saw it is left out,
+    // rather than leaving a header without its body.
+    let Ok(file) = fs.open_file(&member.path) else {
+        return true;
+    };
+    let size = member.meta.size;
+    out.write_all(&tar::header(member)).is_ok()
+        && splice_file(out, &file, 0, size)
+        && out
+            .write_all(&[0; tar::BLOCK][..tar::padding(size)])
+            .is_ok()
 }
 
 /// Splices `len` bytes of `file` from `start`.
