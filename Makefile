@@ -13,7 +13,7 @@ HOST := target/release/sandserve
 # The host embeds the component built just before it: no cargo inside cargo.
 export SANDSERVE_COMPONENT := $(CURDIR)/$(WASM)
 
-.PHONY: all setup component build guests serve test unit integration lint fmt clean fuzz soak wrk bench bench-deps test-hosts
+.PHONY: all setup component build guests serve test test-deps unit integration lint fmt clean fuzz soak wrk bench bench-deps test-hosts
 
 all: build
 
@@ -30,7 +30,12 @@ build: component
 serve: build
 	$(HOST) $(DIR) --port $(PORT)
 
-test: build unit integration
+test: build test-deps unit integration
+
+# The browser test needs Chromium; it says so loudly and skips if it cannot be had.
+test-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium >/dev/null) || echo "WARNING: chromium not installed; the browser test will be skipped"
 
 unit:
 	$(CARGO) test --release --lib -p sandserve

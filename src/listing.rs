@@ -50,6 +50,7 @@ body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding
 table{border-collapse:collapse;width:100%}th,td{padding:.2rem .6rem;text-align:left}\
 td+td,th+th{text-align:right;white-space:nowrap}tr:nth-child(even){background:#8881}\
 a{color:#0645ad}nav,footer{margin:.5rem 0;color:#777}\
+th[aria-sort=ascending] a:after{content:' \\2191'}th[aria-sort=descending] a:after{content:' \\2193'}\
 @media(prefers-color-scheme:dark){body{background:#15171a;color:#ddd}a{color:#8ab4f8}}\
 </style>\n";
 
