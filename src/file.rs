@@ -298,7 +298,7 @@ mod tests {
         reply(&request, &fs, &Config::default(), path, meta)
     }
 
-    fn h<'a>(reply: &'a Reply, name: HeaderName) -> Option<&'a str> {
+    fn h(reply: &Reply, name: HeaderName) -> Option<&str> {
         reply.headers.get(name).map(|v| v.to_str().unwrap())
     }
 

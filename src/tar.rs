@@ -191,7 +191,7 @@ fn pax_record(out: &mut String, key: &str, value: &str) {
     while len != body + len.to_string().len() {
         len = body + len.to_string().len();
     }
-    let _ = write!(out, "{len} {key}={value}\n");
+    let _ = writeln!(out, "{len} {key}={value}");
 }
 
 fn fill_header(

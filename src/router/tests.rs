@@ -39,7 +39,7 @@ fn get(target: &str) -> Reply {
     route(&req(Method::GET, target, &[]), &tree(), &Config::default())
 }
 
-fn header<'a>(reply: &'a Reply, name: http::header::HeaderName) -> &'a str {
+fn header(reply: &Reply, name: http::header::HeaderName) -> &str {
     reply
         .headers
         .get(&name)
