@@ -23,6 +23,8 @@ pub struct Config {
     pub compress: bool,
     /// `Cache-Control` for files and listings (`SANDSERVE_CACHE_CONTROL`).
     pub cache_control: String,
+    /// The XML-RPC API at `/RPC2` (`SANDSERVE_XMLRPC=1`).
+    pub xmlrpc: bool,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             compress: true,
             // A local server's files change under it: caches may keep them but must ask.
             cache_control: "no-cache".to_owned(),
+            xmlrpc: false,
         }
     }
 }
@@ -63,6 +66,7 @@ impl Config {
                 "SANDSERVE_CORS" => config.cors = truthy(&value),
                 "SANDSERVE_HEADERS" => config.headers = parse_headers(&value),
                 "SANDSERVE_NO_COMPRESS" => config.compress = !truthy(&value),
+                "SANDSERVE_XMLRPC" => config.xmlrpc = truthy(&value),
                 "SANDSERVE_CACHE_CONTROL" => {
                     if let Some(value) = non_empty(&value) {
                         config.cache_control = value;
@@ -132,6 +136,7 @@ mod tests {
             Some("404.html")
         );
         assert!(vars(&[("SANDSERVE_CORS", "yes")]).cors);
+        assert!(vars(&[("SANDSERVE_XMLRPC", "1")]).xmlrpc);
         assert!(!vars(&[("SANDSERVE_NO_COMPRESS", "1")]).compress);
         assert_eq!(
             vars(&[("SANDSERVE_CACHE_CONTROL", "max-age=60")]).cache_control,

@@ -291,6 +291,7 @@ mod tests {
             method: Method::GET,
             target: path.to_owned(),
             headers: map,
+            body: Default::default(),
         };
         let fs = tree();
         let path = SafePath::parse(path).unwrap();
@@ -382,6 +383,7 @@ mod tests {
             headers: [(ACCEPT_ENCODING, HeaderValue::from_static("gzip"))]
                 .into_iter()
                 .collect(),
+            body: Default::default(),
         };
         let fs = tree();
         let path = SafePath::parse("/style.css").unwrap();

@@ -64,4 +64,8 @@ pub trait Fs {
     /// Calls `each` for every entry of the directory at `path`, in no particular order.
     /// Entries that vanish or cannot be followed are skipped, never fatal for the listing.
     fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError>;
+
+    /// Up to `len` bytes of the file at `path` from `offset`, into memory. Only the XML-RPC
+    /// API uses it (its answers carry file bytes); HTTP bodies are spliced instead.
+    fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError>;
 }

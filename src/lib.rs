@@ -16,6 +16,7 @@ pub mod reply;
 pub mod router;
 pub mod tar;
 pub mod validators;
+pub mod xmlrpc;
 
 #[cfg(any(test, feature = "memfs"))]
 pub mod memfs;

@@ -71,6 +71,23 @@ fn meta(kind: Kind, size: u64) -> Metadata {
 }
 
 impl Fs for MemFs {
+    /// File contents are the name's bytes repeated to the file's size.
+    fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
+        let meta = self.stat(path)?;
+        if meta.kind != Kind::File {
+            return Err(FsError::NotFound);
+        }
+        let name = path.relative();
+        let start = offset.min(meta.size);
+        let end = start.saturating_add(len).min(meta.size);
+        Ok(name
+            .bytes()
+            .cycle()
+            .skip(start as usize)
+            .take((end - start) as usize)
+            .collect())
+    }
+
     fn stat(&self, path: &SafePath) -> Result<Metadata, FsError> {
         let rel = path.relative();
         if self.denied.contains(&rel) {

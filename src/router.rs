@@ -19,6 +19,7 @@ use crate::listing;
 use crate::path::{PathError, SafePath};
 use crate::query::{self, Format};
 use crate::reply::{Body, Reply};
+use crate::xmlrpc;
 
 /// The parts of a request the file server reads.
 #[derive(Debug, Clone)]
@@ -27,12 +28,37 @@ pub struct Request {
     /// Origin-form target as received: path plus optional `?query`.
     pub target: String,
     pub headers: HeaderMap,
+    /// Read only for the one endpoint that takes a body (see [`wants_body`]).
+    pub body: RequestBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RequestBody {
+    #[default]
+    Unread,
+    Read(Vec<u8>),
+    /// Over the endpoint's cap: refused without being read whole.
+    TooLarge,
+}
+
+/// The XML-RPC endpoint's path.
+const RPC_PATH: &str = "/RPC2";
+
+fn is_rpc(request: &Request, config: &Config) -> bool {
+    config.xmlrpc && request.target.split(['?', '#']).next() == Some(RPC_PATH)
+}
+
+/// Whether the glue should read this request's body (up to [`xmlrpc::MAX_BODY`]).
+pub fn wants_body(request: &Request, config: &Config) -> bool {
+    request.method == Method::POST && is_rpc(request, config)
 }
 
 /// Answers one request against `fs`.
 pub fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     let head = request.method == Method::HEAD;
-    let mut reply = if request.method == Method::GET || head {
+    let mut reply = if is_rpc(request, config) {
+        rpc(request, fs, config)
+    } else if request.method == Method::GET || head {
         match get(request, fs, config) {
             Ok(reply) => reply,
             Err(status) => error(request, fs, config, status),
@@ -64,6 +90,21 @@ pub fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
         reply.without_body()
     } else {
         reply
+    }
+}
+
+/// `POST /RPC2` answers a method call; `GET /RPC2` shows the documentation.
+fn rpc(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    match (&request.method, &request.body) {
+        (&Method::GET | &Method::HEAD, _) => Reply::new(StatusCode::OK).html(xmlrpc::doc_page()),
+        (&Method::POST, RequestBody::Read(body)) => Reply::new(StatusCode::OK).text(
+            "text/xml; charset=utf-8",
+            xmlrpc::handle_call(body, fs, config),
+        ),
+        (&Method::POST, RequestBody::TooLarge) => Reply::error(StatusCode::PAYLOAD_TOO_LARGE),
+        (&Method::POST, RequestBody::Unread) => Reply::error(StatusCode::BAD_REQUEST),
+        _ => Reply::error(StatusCode::METHOD_NOT_ALLOWED)
+            .header(ALLOW, HeaderValue::from_static("GET, HEAD, POST")),
     }
 }
 

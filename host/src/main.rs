@@ -58,6 +58,10 @@ struct Args {
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     headers: Vec<String>,
 
+    /// Serve the XML-RPC API (and its documentation page) at /RPC2.
+    #[arg(long)]
+    xmlrpc: bool,
+
     /// Do not compress responses on the fly.
     #[arg(long)]
     no_compress: bool,
@@ -123,6 +127,7 @@ fn component_env(args: &Args) -> Vec<(&'static str, String)> {
     flag("SANDSERVE_NO_LISTING", args.no_listing);
     flag("SANDSERVE_CORS", args.cors);
     flag("SANDSERVE_NO_COMPRESS", args.no_compress);
+    flag("SANDSERVE_XMLRPC", args.xmlrpc);
     env.push(("SANDSERVE_INDEX", args.index.clone()));
     env.push(("SANDSERVE_CACHE_CONTROL", args.cache_control.clone()));
     if let Some(spa) = &args.spa {

@@ -32,6 +32,7 @@ fn req(method: Method, target: &str, headers: &[(&'static str, &str)]) -> Reques
         method,
         target: target.to_owned(),
         headers: map,
+        body: Default::default(),
     }
 }
 

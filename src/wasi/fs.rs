@@ -67,6 +67,20 @@ impl WasiFs {
 }
 
 impl Fs for WasiFs {
+    fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
+        let file = self.open_file(path)?;
+        let stream = file.read_via_stream(offset).map_err(error)?;
+        let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 20));
+        while (out.len() as u64) < len {
+            let want = (len - out.len() as u64).min(1 << 20);
+            match stream.blocking_read(want) {
+                Ok(chunk) => out.extend_from_slice(&chunk),
+                Err(_) => break, // end of file: a short read, as asked past the end
+            }
+        }
+        Ok(out)
+    }
+
     fn stat(&self, path: &SafePath) -> Result<Metadata, FsError> {
         if path.is_root() {
             return self.root()?.stat().map(metadata).map_err(error);

@@ -17,8 +17,9 @@ use crate::config::Config;
 use crate::fs::Kind;
 use crate::path::SafePath;
 use crate::reply::{Body, Reply};
-use crate::router::{self, Request};
+use crate::router::{self, Request, RequestBody};
 use crate::tar;
+use crate::xmlrpc;
 
 wit_bindgen::generate!({
     world: "sandserve",
@@ -47,7 +48,11 @@ export!(Component);
 impl exports::wasi::http::incoming_handler::Guest for Component {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         let config = Config::from_vars(std::env::vars());
-        let request = read_request(&request);
+        let incoming = request;
+        let mut request = read_request(&incoming);
+        if router::wants_body(&request, &config) {
+            request.body = read_body(incoming, &request.headers);
+        }
         match fs::WasiFs::open() {
             Ok(fs) => send(out, router::route(&request, &fs, &config), &fs),
             Err(_) => send_without_fs(out, Reply::error(http::StatusCode::INTERNAL_SERVER_ERROR)),
@@ -84,7 +89,34 @@ fn read_request(request: &IncomingRequest) -> Request {
         // No path at all (authority-form) is not a request for the root: it is malformed.
         target: request.path_with_query().unwrap_or_default(),
         headers,
+        body: RequestBody::Unread,
     }
+}
+
+/// Reads a request body up to the XML-RPC cap: a declared length over it is refused unread,
+/// and an undeclared one is cut off as soon as it passes the cap.
+fn read_body(request: IncomingRequest, headers: &http::HeaderMap) -> RequestBody {
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > xmlrpc::MAX_BODY) {
+        return RequestBody::TooLarge;
+    }
+    let Ok(body) = request.consume() else {
+        return RequestBody::Read(Vec::new());
+    };
+    let Ok(stream) = body.stream() else {
+        return RequestBody::Read(Vec::new());
+    };
+    let mut out = Vec::new();
+    while let Ok(chunk) = stream.blocking_read(64 * 1024) {
+        out.extend_from_slice(&chunk);
+        if out.len() as u64 > xmlrpc::MAX_BODY {
+            return RequestBody::TooLarge;
+        }
+    }
+    RequestBody::Read(out)
 }
 
 /// Sends `reply`, opening its file first so an open failure can still change the status.
