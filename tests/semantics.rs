@@ -118,11 +118,33 @@ fn single_ranges_and_416() {
 fn if_range_with_etag_and_date() {
     let fx = Fixture::new();
     let data = noise(2000, 3);
-    fx.write("f.bin", &data);
+    // An hour old: a Last-Modified is a strong validator only once the file has been still
+    // for a second (RFC 9110 §8.8.2.2), and If-Range needs a strong one.
+    let path = fx.write("f.bin", &data);
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    fx.write("fresh.bin", &data);
     let server = fx.serve(&["-q"]);
     let r = server.get("/f.bin");
     let etag = r.header("etag").unwrap().to_owned();
     let lm = r.header("last-modified").unwrap().to_owned();
+    // A file written just now has only a weak date: the Range is ignored.
+    let fresh_lm = server
+        .get("/fresh.bin")
+        .header("last-modified")
+        .unwrap()
+        .to_owned();
+    let r = server.request(
+        "GET",
+        "/fresh.bin",
+        &[("Range", "bytes=0-9"), ("If-Range", &fresh_lm)],
+    );
+    assert_eq!((r.status, r.body.len()), (200, 2000));
     let r = server.request(
         "GET",
         "/f.bin",
