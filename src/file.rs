@@ -8,6 +8,7 @@ use http::header::{
 };
 use http::StatusCode;
 
+use crate::compress;
 use crate::config::Config;
 use crate::encoding::{self, Coding};
 use crate::fs::{Fs, Kind, Metadata};
@@ -17,14 +18,6 @@ use crate::range::{self, RangeDecision};
 use crate::reply::{Body, Reply};
 use crate::router::Request;
 use crate::validators::{self, Precondition};
-
-/// On-the-fly compression pays between these sizes: below, the framing costs more than it
-/// saves; above, a single response would hold a guest busy for seconds.
-pub const COMPRESS_MIN: u64 = 1024;
-pub const COMPRESS_MAX: u64 = 32 << 20;
-
-/// Codings the component can make itself.
-const ON_THE_FLY: [Coding; 1] = [Coding::Gzip];
 
 /// The full answer for a GET or HEAD of the file at `path`.
 pub fn reply(
@@ -70,12 +63,8 @@ pub fn reply(
         None => (None, path.clone(), meta),
     };
     let mut on_the_fly = false;
-    if coding.is_none()
-        && compressible
-        && !ranged
-        && (COMPRESS_MIN..=COMPRESS_MAX).contains(&meta.size)
-    {
-        if let Some(c) = accept.choose(&ON_THE_FLY) {
+    if coding.is_none() && compressible && !ranged && compress::size_pays(meta.size) {
+        if let Some(c) = accept.choose(&compress::ON_THE_FLY) {
             coding = Some(c);
             on_the_fly = true;
         }
@@ -124,6 +113,7 @@ pub fn reply(
             path: source,
             start: 0,
             len: meta.size,
+            size: meta.size,
         };
         return reply;
     }
@@ -147,6 +137,7 @@ pub fn reply(
                 path: source,
                 start: 0,
                 len: size,
+                size,
             };
         }
         RangeDecision::Single(r) => {
@@ -161,6 +152,7 @@ pub fn reply(
                 path: source,
                 start: r.start(),
                 len: r.len(),
+                size,
             };
         }
         RangeDecision::Multi(ranges) => {
@@ -199,6 +191,7 @@ pub fn reply(
                 path: source,
                 parts,
                 closing: range::closing(&boundary),
+                size,
             };
         }
         RangeDecision::Unsatisfiable => {
@@ -226,6 +219,7 @@ pub fn plain(config: &Config, path: SafePath, meta: Metadata, status: StatusCode
         path,
         start: 0,
         len: meta.size,
+        size: meta.size,
     };
     reply
 }
@@ -239,10 +233,10 @@ pub fn compress_text(request: &Request, config: &Config, reply: &mut Reply) {
     reply
         .headers
         .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-    if !config.compress || !(COMPRESS_MIN..=COMPRESS_MAX).contains(&size) {
+    if !config.compress || !compress::size_pays(size) {
         return;
     }
-    if let Some(coding) = encoding::from_headers(&request.headers).choose(&ON_THE_FLY) {
+    if let Some(coding) = encoding::from_headers(&request.headers).choose(&compress::ON_THE_FLY) {
         reply.headers.remove(CONTENT_LENGTH);
         reply
             .headers
@@ -458,7 +452,8 @@ mod tests {
             Body::File {
                 path: SafePath::parse("/data.bin").unwrap(),
                 start: 9900,
-                len: 100
+                len: 100,
+                size: 10_000,
             }
         );
         let bad = get("/data.bin", &[(RANGE, "bytes=10000-")]);

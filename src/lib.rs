@@ -3,6 +3,7 @@
 //! The HTTP logic lives in plain modules that unit-test natively; only `wasi/` touches WASI,
 //! and only when built for `wasm32-wasip2`.
 
+pub mod compress;
 pub mod config;
 pub mod encoding;
 pub mod file;

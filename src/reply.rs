@@ -14,17 +14,19 @@ pub enum Body {
     Empty,
     /// A generated page or document (error pages, listings).
     Text(String),
-    /// `len` bytes of the file from `start`.
+    /// `len` bytes of the file from `start`; `size` is the file's size when it was looked at.
     File {
         path: SafePath,
         start: u64,
         len: u64,
+        size: u64,
     },
     /// `multipart/byteranges`: each part's framing, then its range of the file; then `closing`.
     Multipart {
         path: SafePath,
         parts: Vec<(String, ByteRange)>,
         closing: String,
+        size: u64,
     },
     /// The subtree of `dir` as a tar archive, streamed (see `tar.rs`).
     Tar {

@@ -84,7 +84,9 @@ fn file_headers_and_body() {
         "Tue, 14 Nov 2023 22:13:20 GMT"
     );
     match &reply.body {
-        Body::File { path, start, len } => {
+        Body::File {
+            path, start, len, ..
+        } => {
             assert_eq!(path.relative(), "hello.txt");
             assert_eq!((*start, *len), (0, 5));
         }

@@ -5,7 +5,6 @@ mod fs;
 
 use std::io::Write as _;
 
-use flate2::write::GzEncoder;
 use wasi::filesystem::types::Descriptor;
 
 use wasi::http::types::{
@@ -13,7 +12,9 @@ use wasi::http::types::{
 };
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
+use crate::compress::Compressor;
 use crate::config::Config;
+use crate::encoding::Coding;
 use crate::fs::Kind;
 use crate::path::SafePath;
 use crate::reply::{Body, Reply};
@@ -132,19 +133,32 @@ fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
         return;
     };
     let complete = match (&reply.body, file) {
-        (Body::File { start, len, .. }, Some(file)) => match reply.compress {
+        (
+            Body::File {
+                start, len, size, ..
+            },
+            Some(file),
+        ) => match reply.compress {
             Some(_) => stream_file_gzip(&mut stream, &file, *len),
-            None => splice_file(&stream, &file, *start, *len),
+            None => send_span(&mut stream, &file, *start, *len, *size),
         },
-        (Body::Multipart { parts, closing, .. }, Some(file)) => {
+        (
+            Body::Multipart {
+                parts,
+                closing,
+                size,
+                ..
+            },
+            Some(file),
+        ) => {
             parts.iter().all(|(framing, range)| {
                 stream.write_all(framing.as_bytes()).is_ok()
-                    && splice_file(&stream, &file, range.start(), range.len())
+                    && send_span(&mut stream, &file, range.start(), range.len(), *size)
             }) && stream.write_all(closing.as_bytes()).is_ok()
         }
         (Body::Tar { dir, hidden }, _) => stream_tar(&mut stream, fs, dir, *hidden),
         (Body::Text(html), _) => match reply.compress {
-            Some(_) => gzip(&mut stream, |encoder| encoder.write_all(html.as_bytes())),
+            Some(_) => gzip(&mut stream, |encoder| encoder.write_chunks(html.as_bytes())),
             None => stream.write_all(html.as_bytes()).is_ok(),
         },
         _ => true,
@@ -198,6 +212,46 @@ fn write_member(out: &mut OutputStream, fs: &fs::WasiFs, member: &tar::Member) -
             .is_ok()
 }
 
+/// Sends `len` bytes of `file` from `start`, of a file that was `size` bytes long.
+///
+/// Splicing keeps the bytes host-side, but jco's shim (preview2-shim 0.17) splices past the
+/// length it is asked for, which would overrun `Content-Length`. So only a span that runs to
+/// the end of the file, where there is nothing more to over-read, is spliced; a span inside
+/// the file is copied through guest memory in bounded chunks, which every host bounds.
+fn send_span(out: &mut OutputStream, file: &Descriptor, start: u64, len: u64, size: u64) -> bool {
+    if start.checked_add(len) == Some(size) {
+        return splice_file(out, file, start, len);
+    }
+    let Ok(input) = file.read_via_stream(start) else {
+        return false;
+    };
+    let mut remaining = len;
+    let mut idle = 0;
+    while remaining > 0 {
+        match input.blocking_read(remaining.min(SPLICE_CHUNK)) {
+            // As with splice, some hosts answer "nothing yet" rather than block.
+            Ok(chunk) if chunk.is_empty() => {
+                idle += 1;
+                if idle > MAX_IDLE_SPLICES {
+                    return false;
+                }
+                input.subscribe().block();
+            }
+            Ok(chunk) => {
+                idle = 0;
+                let n = (chunk.len() as u64).min(remaining);
+                if out.write_all(&chunk[..n as usize]).is_err() {
+                    return false;
+                }
+                remaining -= n;
+            }
+            // The file shrank: fewer bytes than promised.
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
 /// Splices `len` bytes of `file` from `start`.
 fn splice_file(out: &OutputStream, file: &Descriptor, start: u64, len: u64) -> bool {
     match file.read_via_stream(start) {
@@ -207,37 +261,23 @@ fn splice_file(out: &OutputStream, file: &Descriptor, start: u64, len: u64) -> b
 }
 
 /// Reads `len` bytes of `file` in bounded chunks through a gzip encoder: the only path on
-/// which file bytes enter guest memory, one chunk at a time.
+/// which whole-file bytes enter guest memory, one chunk at a time.
 fn stream_file_gzip(out: &mut OutputStream, file: &Descriptor, len: u64) -> bool {
-    let Ok(mut input) = file.read_via_stream(0) else {
+    let Ok(input) = file.read_via_stream(0) else {
         return false;
     };
-    gzip(out, |encoder| {
-        let mut left = len;
-        let mut buf = vec![0u8; 64 * 1024];
-        while left > 0 {
-            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-            let n = std::io::Read::read(&mut input, &mut buf[..want])?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            encoder.write_all(&buf[..n])?;
-            left -= n as u64;
-        }
-        Ok(())
-    })
+    gzip(out, |encoder| encoder.copy_from(input, len))
 }
 
 fn gzip(
     out: &mut OutputStream,
-    fill: impl FnOnce(&mut GzEncoder<&mut OutputStream>) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut Compressor<&mut OutputStream>) -> std::io::Result<()>,
 ) -> bool {
-    let mut encoder = GzEncoder::new(out, flate2::Compression::new(GZIP_LEVEL));
+    let Some(mut encoder) = Compressor::new(Coding::Gzip, out) else {
+        return false;
+    };
     fill(&mut encoder).is_ok() && encoder.finish().is_ok()
 }
-
-/// zlib level 5: most of level 9's ratio on text at a fraction of its cost.
-const GZIP_LEVEL: u32 = 5;
 
 /// Sends the head and returns the body stream.
 fn start(out: ResponseOutparam, reply: &Reply) -> Option<(OutputStream, OutgoingBody)> {
