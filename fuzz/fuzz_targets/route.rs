@@ -39,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
         method,
         target,
         headers,
+        body: Default::default(),
     };
     let reply = route(&request, &fs, &Config::default());
     assert!(!reply.status.is_server_error(), "{:?}", reply.status);

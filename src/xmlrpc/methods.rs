@@ -1,164 +1,280 @@
-//! The methods: `files.list`, `files.stat`, `files.read`, and the introspection methods
-//! `system.listMethods`, `system.methodHelp`, `system.methodSignature`, `system.multicall`.
+//! The methods, as one table ([`METHODS`]) that dispatch, argument counts, introspection and
+//! the documentation page all read, so they cannot disagree.
+//!
+//! Paths, for every `files.*` method: names relative to the served directory, `/`-separated,
+//! a leading `/` optional. Each name is taken literally (this is not a URL: `100%`, `a#b` and
+//! `%2e%2e` are ordinary names) and then normalised by [`SafePath::parse`] like a request
+//! target, so `.` and `..` navigate, `..` above the root, NUL and `\` are "not found", and
+//! one sandbox serves both APIs. Dot-files are "not found" unless `--hidden`, special files
+//! always are; a file named with a trailing `/` is "not a directory", as POSIX says.
+//!
+//! Sizes are `<int>` up to 2^31 - 1 and the `<i8>` extension beyond (exact, and read by
+//! Python's client); a double would round above 2^53 and is not an integer to a client.
+//! Python's client cannot *send* integers past 2^31 - 1, so offsets and lengths are also
+//! accepted as whole doubles.
 
-use super::value::Value;
-use super::{Fault, BAD_ARGUMENTS, IS_A_DIRECTORY, MAX_READ, NOT_FOUND, TOO_LARGE, UNKNOWN_METHOD};
+use std::cell::Cell;
+use std::fmt::Write as _;
+
+use percent_encoding::utf8_percent_encode;
+
+use super::value::{DateTime, Value};
+use super::{Fault, FaultCode, FileReader, MAX_ENTRIES, MAX_READ};
 use crate::config::Config;
 use crate::fs::{DirEntry, Fs, Kind, Metadata};
-use crate::path::SafePath;
+use crate::listing::sort_entries;
+use crate::path::{SafePath, SEGMENT};
+
+type Outcome = Result<Value, Fault>;
 
 pub struct Method {
     pub name: &'static str,
-    pub usage: &'static str,
-    pub help: &'static str,
-    /// Signatures per the introspection spec: return type first, then parameter types.
+    /// Parameter names, for the documentation (types are in `signatures`).
+    pub params: &'static [&'static str],
+    /// Per the introspection spec: the return type, then the parameter types; one
+    /// signature per accepted argument count, each a prefix of the longest.
     pub signatures: &'static [&'static [&'static str]],
+    pub help: &'static str,
+    run: fn(&Context<'_>, &[Value]) -> Outcome,
 }
 
+/// Sorted by name, as `system.listMethods` returns them.
 pub const METHODS: &[Method] = &[
     Method {
         name: "files.list",
-        usage: "files.list(path) -> array of struct",
-        help: "Lists a directory: an array of {name, type, size, modified}, type being file, dir or symlink, sorted by name with directories first.",
+        params: &["path"],
         signatures: &[&["array", "string"]],
-    },
-    Method {
-        name: "files.stat",
-        usage: "files.stat(path) -> struct",
-        help: "Describes one file or directory: {name, type, size, modified}.",
-        signatures: &[&["struct", "string"]],
+        help: "Lists the directory at path: an array of {name, type, size, modified} structs, \
+               directories first, then by name. type is \"file\", \"dir\" or \"symlink\" (for a \
+               symlink, size and modified are its target's; files.stat tells what it points to). \
+               size is in bytes; modified is in UTC, or nil when the host does not know it. \
+               Dot-files are left out unless the server runs with --hidden.",
+        run: list,
     },
     Method {
         name: "files.read",
-        usage: "files.read(path[, offset[, length]]) -> base64",
-        help: "Reads a file's bytes from offset (default 0), length bytes (default: to the end), at most 16 MiB per call.",
-        signatures: &[&["base64", "string"], &["base64", "string", "int"], &["base64", "string", "int", "int"]],
+        params: &["path", "offset", "length"],
+        signatures: &[
+            &["base64", "string"],
+            &["base64", "string", "int"],
+            &["base64", "string", "int", "int"],
+        ],
+        help: "Reads the file at path as base64: length bytes (default: to the end) from offset \
+               (default 0). At most 16 MiB per call, so read larger files in pieces; an offset \
+               past the end reads nothing. Offsets and lengths past 2^31 - 1, which Python's \
+               client cannot send as integers, may be sent as whole doubles.",
+        run: read,
+    },
+    Method {
+        name: "files.stat",
+        params: &["path"],
+        signatures: &[&["struct", "string"]],
+        help: "Describes the file or directory at path: {name, type, size, modified}, as \
+               files.list does, but following symlinks, so type is \"file\" or \"dir\".",
+        run: stat,
     },
     Method {
         name: "system.listMethods",
-        usage: "system.listMethods() -> array of string",
-        help: "Lists the methods this server offers.",
+        params: &[],
         signatures: &[&["array"]],
+        help: "Lists the names of the methods this server offers.",
+        run: list_methods,
     },
     Method {
         name: "system.methodHelp",
-        usage: "system.methodHelp(name) -> string",
-        help: "Returns the help text of a method.",
+        params: &["name"],
         signatures: &[&["string", "string"]],
+        help: "Returns the help text of the method called name.",
+        run: method_help,
     },
     Method {
         name: "system.methodSignature",
-        usage: "system.methodSignature(name) -> array of array of string",
-        help: "Returns a method's signatures: each an array of the return type followed by the parameter types.",
+        params: &["name"],
         signatures: &[&["array", "string"]],
+        help: "Returns the signatures of the method called name: an array of arrays of type \
+               names, each the return type followed by the parameter types.",
+        run: method_signature,
     },
     Method {
         name: "system.multicall",
-        usage: "system.multicall(calls) -> array",
-        help: "Runs an array of {methodName, params} structs; each result is a one-element array, or a fault struct.",
+        params: &["calls"],
         signatures: &[&["array", "array"]],
+        help: "Runs several calls in one request. calls is an array of {methodName, params} \
+               structs; the result has one item per call, in order: a one-element array holding \
+               its result, or a {faultCode, faultString} struct. The calls share one request's \
+               limits, and system.multicall cannot be one of them.",
+        run: multicall,
     },
 ];
 
-pub fn dispatch(
-    method: &str,
-    params: &[Value],
-    fs: &dyn Fs,
-    config: &Config,
-) -> Result<Value, Fault> {
-    match method {
-        "files.list" => list(&path_arg(params, 1, 1)?, fs, config),
-        "files.stat" => stat(&path_arg(params, 1, 1)?, fs, config),
-        "files.read" => read(params, fs, config),
-        "system.listMethods" => {
-            arity(params, 0, 0)?;
-            Ok(Value::Array(
-                METHODS.iter().map(|m| Value::Str(m.name.into())).collect(),
-            ))
-        }
-        "system.methodHelp" => Ok(Value::Str(find(&string_arg(params)?)?.help.into())),
-        "system.methodSignature" => Ok(Value::Array(
-            find(&string_arg(params)?)?
-                .signatures
-                .iter()
-                .map(|s| Value::Array(s.iter().map(|t| Value::Str((*t).into())).collect()))
-                .collect(),
-        )),
-        "system.multicall" => multicall(params, fs, config),
-        other => Err(Fault::new(
-            UNKNOWN_METHOD,
-            format!("unknown method {other:?}"),
-        )),
+impl Method {
+    /// The fewest and most arguments the signatures accept.
+    fn arity(&self) -> (usize, usize) {
+        let counts = self.signatures.iter().map(|s| s.len().saturating_sub(1));
+        (counts.clone().min().unwrap_or(0), counts.max().unwrap_or(0))
     }
+
+    /// `files.read(string path[, int offset[, int length]]) → base64`, for the page.
+    pub fn usage(&self) -> String {
+        let longest = self
+            .signatures
+            .iter()
+            .max_by_key(|s| s.len())
+            .copied()
+            .unwrap_or(&[]);
+        let types = longest.get(1..).unwrap_or(&[]);
+        let (required, _) = self.arity();
+        let mut out = format!("{}(", self.name);
+        for (i, ty) in types.iter().enumerate() {
+            if i >= required {
+                out.push('[');
+            }
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{ty} {}", self.params.get(i).unwrap_or(&"arg"));
+        }
+        out.push_str(&"]".repeat(types.len().saturating_sub(required)));
+        let _ = write!(out, ") → {}", longest.first().unwrap_or(&"nil"));
+        out
+    }
+}
+
+/// What one request's calls share: where to look, and what is left of its budgets.
+pub struct Context<'a> {
+    fs: &'a dyn Fs,
+    reader: &'a dyn FileReader,
+    config: &'a Config,
+    read_left: Cell<u64>,
+    entries_left: Cell<usize>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(fs: &'a dyn Fs, reader: &'a dyn FileReader, config: &'a Config) -> Context<'a> {
+        Context {
+            fs,
+            reader,
+            config,
+            read_left: Cell::new(MAX_READ),
+            entries_left: Cell::new(MAX_ENTRIES),
+        }
+    }
+
+    /// Metadata of a path a client may see (see the module note for what it may not).
+    fn visible(&self, path: &SafePath) -> Result<Metadata, Fault> {
+        if path.is_hidden() && !self.config.hidden {
+            return Err(Fault::not_found());
+        }
+        let meta = self.fs.stat(path)?;
+        match meta.kind {
+            Kind::Other => Err(Fault::not_found()),
+            Kind::File if path.has_trailing_slash() => Err(not_a_directory()),
+            Kind::File | Kind::Dir => Ok(meta),
+        }
+    }
+}
+
+/// Runs `name` with `params`, after checking the argument count against its signatures.
+pub fn dispatch(cx: &Context<'_>, name: &str, params: &[Value]) -> Outcome {
+    let method = find(name)?;
+    let (min, max) = method.arity();
+    if !(min..=max).contains(&params.len()) {
+        let wanted = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(bad_arguments(format!(
+            "{name} takes {wanted} argument{}, got {}",
+            if max == 1 { "" } else { "s" },
+            params.len()
+        )));
+    }
+    (method.run)(cx, params)
 }
 
 fn find(name: &str) -> Result<&'static Method, Fault> {
-    METHODS
-        .iter()
-        .find(|m| m.name == name)
-        .ok_or_else(|| Fault::new(UNKNOWN_METHOD, format!("unknown method {name:?}")))
+    METHODS.iter().find(|m| m.name == name).ok_or_else(|| {
+        Fault::new(
+            FaultCode::UnknownMethod,
+            format!("unknown method {:?}", clip(name)),
+        )
+    })
 }
 
-fn arity(params: &[Value], min: usize, max: usize) -> Result<(), Fault> {
-    if params.len() < min || params.len() > max {
-        return Err(Fault::new(
-            BAD_ARGUMENTS,
-            format!("expected {min}..={max} arguments, got {}", params.len()),
-        ));
-    }
-    Ok(())
+/// A method name echoed in a fault: enough to recognise, not a megabyte of it.
+fn clip(name: &str) -> &str {
+    name.char_indices()
+        .nth(100)
+        .map_or(name, |(cut, _)| &name[..cut])
 }
 
-fn string_arg(params: &[Value]) -> Result<String, Fault> {
-    arity(params, 1, 1)?;
-    match &params[0] {
-        Value::Str(s) => Ok(s.clone()),
-        _ => Err(Fault::new(BAD_ARGUMENTS, "expected a string")),
+fn bad_arguments(message: String) -> Fault {
+    Fault::new(FaultCode::BadArguments, message)
+}
+
+fn not_a_directory() -> Fault {
+    Fault::new(FaultCode::NotADirectory, "not a directory")
+}
+
+fn too_large(message: &str) -> Fault {
+    Fault::new(FaultCode::TooLarge, message)
+}
+
+/// Argument `i` (counting from 0), which must be a string.
+fn string<'v>(params: &'v [Value], i: usize, what: &str) -> Result<&'v str, Fault> {
+    match params.get(i) {
+        Some(Value::Str(s)) => Ok(s),
+        other => Err(bad_arguments(format!(
+            "{what} must be a string, not {}",
+            other.map_or("missing", Value::type_name)
+        ))),
     }
 }
 
-/// The path argument, resolved like a URL path (relative paths are taken from the root).
-fn path_arg(params: &[Value], min: usize, max: usize) -> Result<SafePath, Fault> {
-    arity(params, min, max)?;
-    let Value::Str(raw) = &params[0] else {
-        return Err(Fault::new(BAD_ARGUMENTS, "the path must be a string"));
-    };
-    if raw.contains(['\0', '\\', '?', '#', '%']) {
-        return Err(Fault::new(NOT_FOUND, "not found"));
+/// Optional argument `i`: a non-negative integer, a whole double up to 2^53, or nil.
+fn count(params: &[Value], i: usize, what: &str) -> Result<Option<u64>, Fault> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole double below is exact
+    match params.get(i) {
+        None | Some(Value::Nil) => Ok(None),
+        Some(Value::Int(n)) if *n >= 0 => Ok(Some(*n as u64)),
+        Some(Value::Double(d)) if d.fract() == 0.0 && (0.0..=EXACT).contains(d) => {
+            Ok(Some(*d as u64))
+        }
+        Some(other) => Err(bad_arguments(format!(
+            "{what} must be a non-negative integer, not {} {}",
+            other.type_name(),
+            match other {
+                Value::Int(n) => n.to_string(),
+                Value::Double(d) => d.to_string(),
+                _ => String::new(),
+            }
+        ))),
     }
-    let target = if raw.starts_with('/') {
-        raw.clone()
-    } else {
-        format!("/{raw}")
-    };
-    SafePath::parse(&target).map_err(|_| Fault::new(NOT_FOUND, "not found"))
 }
 
-fn visible(path: &SafePath, fs: &dyn Fs, config: &Config) -> Result<Metadata, Fault> {
-    if path.is_hidden() && !config.hidden {
-        return Err(Fault::new(NOT_FOUND, "not found"));
+/// A client's path -> `SafePath`, literally (see the module note): each name is
+/// percent-encoded so that `SafePath::parse` decodes it back to itself, and applies its rules.
+fn resolve(raw: &str) -> Result<SafePath, Fault> {
+    let mut target = String::with_capacity(raw.len() + 1);
+    for name in raw.split('/') {
+        target.push('/');
+        target.extend(utf8_percent_encode(name, SEGMENT));
     }
-    let meta = fs.stat(path)?;
-    if meta.kind == Kind::Other {
-        return Err(Fault::new(NOT_FOUND, "not found"));
-    }
-    Ok(meta)
+    SafePath::parse(&target).map_err(|_| Fault::not_found())
 }
 
-fn describe(name: &str, meta: &Metadata, symlink: bool) -> Value {
+/// The `{name, type, size, modified}` struct of files.list and files.stat.
+fn describe(name: &str, meta: Metadata, symlink: bool) -> Value {
     let kind = match (symlink, meta.kind) {
         (true, _) => "symlink",
         (false, Kind::Dir) => "dir",
         (false, _) => "file",
     };
-    let modified = match meta.modified {
-        Some(t) => {
-            let text = humantime::format_rfc3339_seconds(t.to_system_time()).to_string();
-            // 2026-11-24T02:32:20Z -> 20261124T02:32:20, the form XML-RPC clients parse.
-            Value::DateTime(text.trim_end_matches('Z').replacen('-', "", 2))
-        }
-        None => Value::Nil,
-    };
+    let modified = meta
+        .modified
+        .and_then(|t| DateTime::from_unix(t.seconds))
+        .map_or(Value::Nil, Value::DateTime);
     Value::Struct(vec![
         ("name".into(), Value::Str(name.into())),
         ("type".into(), Value::Str(kind.into())),
@@ -170,283 +286,776 @@ fn describe(name: &str, meta: &Metadata, symlink: bool) -> Value {
     ])
 }
 
-fn list(path: &SafePath, fs: &dyn Fs, config: &Config) -> Result<Value, Fault> {
-    let meta = visible(path, fs, config)?;
-    if meta.kind != Kind::Dir {
-        return Err(Fault::new(BAD_ARGUMENTS, "not a directory"));
+fn list(cx: &Context<'_>, params: &[Value]) -> Outcome {
+    let path = resolve(string(params, 0, "path")?)?;
+    if cx.visible(&path)?.kind != Kind::Dir {
+        return Err(not_a_directory());
     }
+    let left = cx.entries_left.get();
     let mut entries: Vec<DirEntry> = Vec::new();
-    fs.read_dir(path, &mut |entry| {
-        if config.hidden || !entry.name.starts_with('.') {
+    let mut over = false;
+    cx.fs.read_dir(&path, &mut |entry| {
+        let shown =
+            (cx.config.hidden || !entry.name.starts_with('.')) && entry.meta.kind != Kind::Other;
+        if !shown {
+            return;
+        }
+        // Counted as they arrive, so a huge directory costs no more memory than the budget.
+        if entries.len() < left {
             entries.push(entry);
+        } else {
+            over = true;
         }
     })?;
-    crate::listing::sort_entries(&mut entries, Default::default(), Default::default());
+    if over {
+        return Err(too_large(
+            "more than 32768 directory entries in one request",
+        ));
+    }
+    cx.entries_left.set(left - entries.len());
+    // The HTTP listing's default order, so both APIs agree.
+    sort_entries(&mut entries, Default::default(), Default::default());
     Ok(Value::Array(
         entries
             .iter()
-            .map(|e| describe(&e.name, &e.meta, e.symlink))
+            .map(|e| describe(&e.name, e.meta, e.symlink))
             .collect(),
     ))
 }
 
-fn stat(path: &SafePath, fs: &dyn Fs, config: &Config) -> Result<Value, Fault> {
-    let meta = visible(path, fs, config)?;
-    Ok(describe(path.file_name().unwrap_or("/"), &meta, false))
+fn stat(cx: &Context<'_>, params: &[Value]) -> Outcome {
+    let path = resolve(string(params, 0, "path")?)?;
+    let meta = cx.visible(&path)?;
+    Ok(describe(path.file_name().unwrap_or("/"), meta, false))
 }
 
-fn read(params: &[Value], fs: &dyn Fs, config: &Config) -> Result<Value, Fault> {
-    let path = path_arg(params, 1, 3)?;
-    let number = |i: usize| -> Result<Option<u64>, Fault> {
-        match params.get(i) {
-            None | Some(Value::Nil) => Ok(None),
-            Some(Value::Int(n)) if *n >= 0 => Ok(Some(*n as u64)),
-            Some(_) => Err(Fault::new(
-                BAD_ARGUMENTS,
-                "offset and length must be non-negative integers",
-            )),
-        }
-    };
-    let (offset, length) = (number(1)?.unwrap_or(0), number(2)?);
-    let meta = visible(&path, fs, config)?;
-    if meta.kind == Kind::Dir {
-        return Err(Fault::new(IS_A_DIRECTORY, "is a directory"));
-    }
-    let available = meta.size.saturating_sub(offset);
-    let len = length.unwrap_or(available).min(available);
-    if length.unwrap_or(available) > MAX_READ {
-        return Err(Fault::new(
-            TOO_LARGE,
-            "at most 16 MiB per call: pass an offset and a length",
+fn read(cx: &Context<'_>, params: &[Value]) -> Outcome {
+    let path = resolve(string(params, 0, "path")?)?;
+    let offset = count(params, 1, "offset")?.unwrap_or(0);
+    let length = count(params, 2, "length")?;
+    if length.is_some_and(|n| n > MAX_READ) {
+        return Err(too_large(
+            "length over 16 MiB: read the file in pieces of at most 16 MiB",
         ));
     }
-    Ok(Value::Base64(fs.read(&path, offset, len)?))
+    let meta = cx.visible(&path)?;
+    if meta.kind == Kind::Dir {
+        return Err(Fault::new(FaultCode::IsADirectory, "is a directory"));
+    }
+    let available = meta.size.saturating_sub(offset);
+    let len = length.map_or(available, |n| n.min(available));
+    let left = cx.read_left.get();
+    if len > left {
+        return Err(too_large(if left == MAX_READ {
+            "over 16 MiB: pass an offset and a length to read the file in pieces"
+        } else {
+            "over 16 MiB read in one request"
+        }));
+    }
+    if len == 0 {
+        return Ok(Value::Base64(Vec::new()));
+    }
+    let mut bytes = cx.reader.read(&path, offset, len)?;
+    // A reader may not hand out more than was asked, or the budget would not hold.
+    bytes.truncate(len as usize);
+    cx.read_left.set(left - bytes.len() as u64);
+    Ok(Value::Base64(bytes))
 }
 
-fn multicall(params: &[Value], fs: &dyn Fs, config: &Config) -> Result<Value, Fault> {
-    arity(params, 1, 1)?;
-    let Value::Array(calls) = &params[0] else {
-        return Err(Fault::new(BAD_ARGUMENTS, "expected an array of calls"));
+fn list_methods(_: &Context<'_>, _: &[Value]) -> Outcome {
+    Ok(Value::Array(
+        METHODS.iter().map(|m| Value::Str(m.name.into())).collect(),
+    ))
+}
+
+fn method_help(_: &Context<'_>, params: &[Value]) -> Outcome {
+    let method = find(string(params, 0, "name")?)?;
+    Ok(Value::Str(method.help.into()))
+}
+
+fn method_signature(_: &Context<'_>, params: &[Value]) -> Outcome {
+    let method = find(string(params, 0, "name")?)?;
+    Ok(Value::Array(
+        method
+            .signatures
+            .iter()
+            .map(|s| Value::Array(s.iter().map(|t| Value::Str((*t).into())).collect()))
+            .collect(),
+    ))
+}
+
+fn multicall(cx: &Context<'_>, params: &[Value]) -> Outcome {
+    let Some(Value::Array(calls)) = params.first() else {
+        return Err(bad_arguments(
+            "calls must be an array of {methodName, params} structs".into(),
+        ));
     };
-    let results = calls
-        .iter()
-        .map(|call| {
-            let result = match call {
-                Value::Struct(members) => {
-                    let get = |key: &str| members.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-                    match (get("methodName"), get("params")) {
-                        (Some(Value::Str(name)), Some(Value::Array(args)))
-                            if name != "system.multicall" =>
-                        {
-                            dispatch(name, args, fs, config)
-                        }
-                        (Some(Value::Str(name)), _) if name == "system.multicall" => Err(
-                            Fault::new(BAD_ARGUMENTS, "system.multicall cannot be nested"),
-                        ),
-                        _ => Err(Fault::new(
-                            BAD_ARGUMENTS,
-                            "each call is {methodName, params}",
-                        )),
-                    }
-                }
-                _ => Err(Fault::new(BAD_ARGUMENTS, "each call is a struct")),
-            };
-            match result {
+    Ok(Value::Array(
+        calls
+            .iter()
+            .map(|call| match one_of_many(cx, call) {
                 Ok(value) => Value::Array(vec![value]),
-                Err(fault) => fault.value(),
-            }
-        })
-        .collect();
-    Ok(Value::Array(results))
+                Err(fault) => fault.to_value(),
+            })
+            .collect(),
+    ))
+}
+
+fn one_of_many(cx: &Context<'_>, call: &Value) -> Outcome {
+    let (Some(Value::Str(name)), Some(Value::Array(params))) =
+        (call.member("methodName"), call.member("params"))
+    else {
+        return Err(bad_arguments(
+            "each call must be a {methodName: string, params: array} struct".into(),
+        ));
+    };
+    // Nesting would let one body fan out without bound; Kidd's RFC forbids it too.
+    if name == "system.multicall" {
+        return Err(bad_arguments(
+            "system.multicall cannot be called from a multicall".into(),
+        ));
+    }
+    dispatch(cx, name, params)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{handle_call, value, PARSE_ERROR, PERMISSION_DENIED};
+    use super::super::testing::{fixture, pattern, MapReader, TestFs, ODD_NAMES};
     use super::*;
+    use crate::fs::Timestamp;
     use crate::memfs::MemFs;
-
-    fn setup() -> MemFs {
-        let fs = MemFs::new()
-            .file("docs/a.txt", 11)
-            .file("docs/.secret", 3)
-            .file("big.bin", 40 << 20)
-            .dir("docs/sub")
-            .special("fifo")
-            .deny("locked");
-        fs.dir("locked")
-    }
-
-    fn call(method: &str, params: Vec<Value>) -> Result<Value, Fault> {
-        dispatch(method, &params, &setup(), &Config::default())
-    }
+    use FaultCode::*;
 
     fn s(text: &str) -> Value {
         Value::Str(text.into())
     }
 
-    fn code(result: Result<Value, Fault>) -> i64 {
-        result.expect_err("a fault").code
+    fn run_with(
+        fs: &TestFs,
+        reader: &MapReader,
+        config: &Config,
+        method: &str,
+        params: &[Value],
+    ) -> Outcome {
+        dispatch(&Context::new(fs, reader, config), method, params)
     }
 
-    #[test]
-    fn files_methods() {
-        let Value::Array(entries) = call("files.list", vec![s("/docs")]).unwrap() else {
-            panic!()
-        };
-        let names: Vec<Value> = entries
-            .iter()
-            .map(|e| match e {
-                Value::Struct(m) => m[0].1.clone(),
-                _ => panic!(),
-            })
-            .collect();
-        assert_eq!(names, vec![s("sub"), s("a.txt")]);
-        let Value::Struct(stat) = call("files.stat", vec![s("docs/a.txt")]).unwrap() else {
-            panic!()
-        };
-        assert_eq!(stat[0], ("name".into(), s("a.txt")));
-        assert_eq!(stat[1], ("type".into(), s("file")));
-        assert_eq!(stat[2], ("size".into(), Value::Int(11)));
-        assert_eq!(
-            stat[3],
+    fn run(method: &str, params: &[Value]) -> Outcome {
+        let (fs, reader) = fixture();
+        run_with(&fs, &reader, &Config::default(), method, params)
+    }
+
+    fn code(outcome: Outcome) -> FaultCode {
+        match outcome {
+            Err(fault) => fault.code,
+            Ok(value) => panic!("a fault expected, got {value:?}"),
+        }
+    }
+
+    fn entry(name: &str, kind: &str, size: i64) -> Value {
+        Value::Struct(vec![
+            ("name".into(), s(name)),
+            ("type".into(), s(kind)),
+            ("size".into(), Value::Int(size)),
             (
                 "modified".into(),
-                Value::DateTime("20231114T22:13:20".into())
-            )
-        );
-        assert_eq!(
-            call("files.read", vec![s("/docs/a.txt")]).unwrap(),
-            Value::Base64(b"docs/a.txtd".to_vec())
-        );
-        assert_eq!(
-            call(
-                "files.read",
-                vec![s("/docs/a.txt"), Value::Int(6), Value::Int(3)]
-            )
-            .unwrap(),
-            Value::Base64(b".tx".to_vec())
-        );
-        assert_eq!(
-            call("files.read", vec![s("/docs/a.txt"), Value::Int(99)]).unwrap(),
-            Value::Base64(vec![])
-        );
+                Value::DateTime(DateTime::parse("20231114T22:13:20").unwrap()),
+            ),
+        ])
     }
 
-    #[test]
-    fn faults_have_stable_codes() {
-        assert_eq!(code(call("files.stat", vec![s("/nope")])), NOT_FOUND);
-        assert_eq!(
-            code(call("files.stat", vec![s("/../etc/passwd")])),
-            NOT_FOUND
-        );
-        assert_eq!(
-            code(call("files.stat", vec![s("/docs/%2e%2e/%2e%2e/x")])),
-            NOT_FOUND
-        );
-        assert_eq!(
-            code(call("files.stat", vec![s("/docs/.secret")])),
-            NOT_FOUND
-        );
-        assert_eq!(code(call("files.stat", vec![s("/fifo")])), NOT_FOUND);
-        assert_eq!(code(call("files.stat", vec![s("a\0b")])), NOT_FOUND);
-        assert_eq!(
-            code(call("files.stat", vec![s("/locked")])),
-            PERMISSION_DENIED
-        );
-        assert_eq!(code(call("files.read", vec![s("/docs")])), IS_A_DIRECTORY);
-        assert_eq!(code(call("files.read", vec![s("/big.bin")])), TOO_LARGE);
-        // A large file is read in pieces of at most 16 MiB.
-        assert!(
-            matches!(call("files.read", vec![s("/big.bin"), Value::Int(0), Value::Int(10)]), Ok(Value::Base64(b)) if b.len() == 10)
-        );
-        assert_eq!(
-            code(call(
-                "files.read",
-                vec![s("/big.bin"), Value::Int(0), Value::Int((16 << 20) + 1)]
-            )),
-            TOO_LARGE
-        );
-        assert_eq!(
-            code(call("files.read", vec![s("/docs/a.txt"), Value::Int(-1)])),
-            BAD_ARGUMENTS
-        );
-        assert_eq!(
-            code(call("files.read", vec![s("/docs/a.txt"), s("x")])),
-            BAD_ARGUMENTS
-        );
-        assert_eq!(code(call("files.list", vec![])), BAD_ARGUMENTS);
-        assert_eq!(code(call("files.list", vec![Value::Int(1)])), BAD_ARGUMENTS);
-        assert_eq!(
-            code(call("files.list", vec![s("/docs/a.txt")])),
-            BAD_ARGUMENTS
-        );
-        assert_eq!(code(call("nope.nope", vec![])), UNKNOWN_METHOD);
-        assert_eq!(
-            code(call("system.methodHelp", vec![s("nope")])),
-            UNKNOWN_METHOD
-        );
-    }
-
-    #[test]
-    fn introspection_and_multicall() {
-        let Value::Array(names) = call("system.listMethods", vec![]).unwrap() else {
-            panic!()
+    fn names(listing: Outcome) -> Vec<String> {
+        let Ok(Value::Array(entries)) = listing else {
+            panic!("{listing:?}")
         };
-        assert_eq!(names.len(), METHODS.len());
-        assert!(
-            matches!(call("system.methodHelp", vec![s("files.read")]), Ok(Value::Str(h)) if h.contains("16 MiB"))
-        );
-        assert_eq!(
-            call("system.methodSignature", vec![s("files.stat")]).unwrap(),
-            Value::Array(vec![Value::Array(vec![s("struct"), s("string")])])
-        );
-        let calls = Value::Array(vec![
-            Value::Struct(vec![
-                ("methodName".into(), s("files.read")),
-                ("params".into(), Value::Array(vec![s("/docs/a.txt")])),
-            ]),
-            Value::Struct(vec![
-                ("methodName".into(), s("files.stat")),
-                ("params".into(), Value::Array(vec![s("/nope")])),
-            ]),
-            s("not a struct"),
-        ]);
-        let Value::Array(results) = call("system.multicall", vec![calls]).unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            results[0],
-            Value::Array(vec![Value::Base64(b"docs/a.txtd".to_vec())])
-        );
-        assert!(matches!(&results[1], Value::Struct(m) if m[0].1 == Value::Int(NOT_FOUND)));
-        assert!(matches!(&results[2], Value::Struct(m) if m[0].1 == Value::Int(BAD_ARGUMENTS)));
+        entries
+            .iter()
+            .map(|e| match e.member("name") {
+                Some(Value::Str(name)) => name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     #[test]
-    fn whole_documents() {
-        let fs = setup();
-        let ok = handle_call(
-            b"<?xml version='1.0'?><methodCall><methodName>files.read</methodName><params><param><value><string>docs/a.txt</string></value></param></params></methodCall>",
-            &fs,
-            &Config::default(),
+    fn the_table_is_consistent() {
+        let listed: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
+        let mut sorted = listed.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(listed, sorted, "sorted and unique");
+        for m in METHODS {
+            let longest = m.signatures.iter().map(|s| s.len()).max().unwrap();
+            assert_eq!(m.params.len(), longest - 1, "{}", m.name);
+            for sig in m.signatures {
+                assert_eq!(
+                    *sig,
+                    &m.signatures.iter().max_by_key(|s| s.len()).unwrap()[..sig.len()],
+                    "{}: signatures are prefixes of the longest",
+                    m.name
+                );
+            }
+            assert!(m.help.ends_with('.'), "{}", m.name);
+        }
+        let usages: Vec<String> = METHODS.iter().map(Method::usage).collect();
+        assert_eq!(
+            usages,
+            [
+                "files.list(string path) → array",
+                "files.read(string path[, int offset[, int length]]) → base64",
+                "files.stat(string path) → struct",
+                "system.listMethods() → array",
+                "system.methodHelp(string name) → string",
+                "system.methodSignature(string name) → array",
+                "system.multicall(array calls) → array",
+            ]
         );
-        // MemFs fills a file with its path's bytes: "docs/a.txt" + "d" (11 bytes).
-        assert!(ok.contains("<base64>ZG9jcy9hLnR4dGQ=</base64>"), "{ok}");
-        let bad = handle_call(b"<not-xml", &fs, &Config::default());
-        assert!(
-            bad.contains("<fault>") && bad.contains(&format!("<int>{PARSE_ERROR}</int>")),
-            "{bad}"
-        );
-        let _ = value::MAX_DEPTH;
     }
 
     #[test]
-    fn hidden_files_with_hidden_config() {
-        let config = Config {
+    fn files_list() {
+        let root = run("files.list", &[s("/")]);
+        let mut want: Vec<String> = vec!["docs", "locked"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let mut files: Vec<String> = [
+            "big.bin",
+            "broken",
+            "empty.txt",
+            "huge.bin",
+            "unreadable.txt",
+        ]
+        .into_iter()
+        .chain(ODD_NAMES)
+        .map(String::from)
+        .collect();
+        files.sort_by_key(|n| n.to_lowercase());
+        want.extend(files);
+        assert_eq!(names(root), want, "no .env, no fifo, directories first");
+        assert_eq!(
+            run("files.list", &[s("docs")]),
+            Ok(Value::Array(vec![
+                entry("sub", "dir", 0),
+                entry("a.txt", "file", 16),
+                entry("link.txt", "symlink", 6),
+            ]))
+        );
+        for same in [
+            "docs",
+            "/docs",
+            "docs/",
+            "/docs/",
+            "./docs",
+            "docs/sub/..",
+            "//docs//",
+        ] {
+            assert_eq!(
+                names(run("files.list", &[s(same)])),
+                ["sub", "a.txt", "link.txt"],
+                "{same}"
+            );
+        }
+        assert_eq!(
+            names(run("files.list", &[s("")])).len(),
+            2 + 5 + ODD_NAMES.len()
+        );
+        let hidden = Config {
             hidden: true,
             ..Config::default()
         };
-        assert!(dispatch("files.stat", &[s("/docs/.secret")], &setup(), &config).is_ok());
+        let (fs, reader) = fixture();
+        assert_eq!(
+            names(run_with(&fs, &reader, &hidden, "files.list", &[s("docs")])),
+            ["sub", ".secret", "a.txt", "link.txt"]
+        );
+        assert!(
+            names(run_with(&fs, &reader, &hidden, "files.list", &[s("/")]))
+                .contains(&".env".to_string())
+        );
+    }
+
+    #[test]
+    fn files_stat() {
+        let cases: &[(&str, Result<Value, FaultCode>)] = &[
+            ("docs/a.txt", Ok(entry("a.txt", "file", 16))),
+            ("/docs/a.txt", Ok(entry("a.txt", "file", 16))),
+            ("docs/link.txt", Ok(entry("link.txt", "file", 6))),
+            ("docs", Ok(entry("docs", "dir", 0))),
+            ("docs/", Ok(entry("docs", "dir", 0))),
+            ("/", Ok(entry("/", "dir", 0))),
+            ("", Ok(entry("/", "dir", 0))),
+            ("huge.bin", Ok(entry("huge.bin", "file", 5 << 30))),
+            ("docs/a.txt/", Err(NotADirectory)),
+            ("docs/a.txt/.", Err(NotADirectory)),
+            ("missing", Err(NotFound)),
+            // Lexical, as for URLs: `missing/..` is gone before anything is looked up.
+            ("docs/missing/..", Ok(entry("docs", "dir", 0))),
+            ("fifo", Err(NotFound)),
+            (".env", Err(NotFound)),
+            ("docs/.secret", Err(NotFound)),
+            ("locked", Err(PermissionDenied)),
+            ("broken", Err(IoError)),
+        ];
+        for (path, want) in cases {
+            let got = run("files.stat", &[s(path)]).map_err(|f| f.code);
+            assert_eq!(&got, want, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn files_read() {
+        let a = b"hello <&> world\n";
+        let int = Value::Int;
+        type Case<'a> = (&'a [Value], Result<Vec<u8>, FaultCode>);
+        let cases: &[Case] = &[
+            (&[s("docs/a.txt")], Ok(a.to_vec())),
+            (&[s("/docs/a.txt"), int(6)], Ok(a[6..].to_vec())),
+            (&[s("docs/a.txt"), int(6), int(3)], Ok(b"<&>".to_vec())),
+            (
+                &[s("docs/a.txt"), Value::Nil, int(5)],
+                Ok(b"hello".to_vec()),
+            ),
+            (&[s("docs/a.txt"), int(0), int(0)], Ok(vec![])),
+            (&[s("docs/a.txt"), int(16)], Ok(vec![])),
+            (&[s("docs/a.txt"), int(1000), int(10)], Ok(vec![])),
+            (&[s("docs/a.txt"), int(i64::MAX), int(10)], Ok(vec![])),
+            (&[s("docs/a.txt"), int(10), int(1000)], Ok(a[10..].to_vec())),
+            (
+                &[s("docs/a.txt"), Value::Double(6.0), Value::Double(3.0)],
+                Ok(b"<&>".to_vec()),
+            ),
+            (&[s("empty.txt")], Ok(vec![])),
+            (&[s("docs/link.txt")], Ok(b"linked".to_vec())),
+            (
+                &[s("big.bin"), int(1 << 20), int(5)],
+                Ok(pattern(1 << 20, 5)),
+            ),
+            (
+                &[s("huge.bin"), int((5 << 30) - 4)],
+                Ok(pattern((5 << 30) - 4, 4)),
+            ),
+            (
+                &[s("huge.bin"), Value::Double(4294967296.0), int(3)],
+                Ok(pattern(1 << 32, 3)),
+            ),
+            (
+                &[s("big.bin"), int(0), int(MAX_READ as i64)],
+                Ok(pattern(0, MAX_READ)),
+            ),
+            (
+                &[s("big.bin"), int((40 << 20) - MAX_READ as i64)],
+                Ok(pattern((40 << 20) - MAX_READ, MAX_READ)),
+            ),
+            (&[s("big.bin")], Err(TooLarge)),
+            (
+                &[s("big.bin"), int(0), int(MAX_READ as i64 + 1)],
+                Err(TooLarge),
+            ),
+            (
+                &[s("docs/a.txt"), int(0), int(MAX_READ as i64 + 1)],
+                Err(TooLarge),
+            ),
+            (&[s("docs")], Err(IsADirectory)),
+            (&[s("/")], Err(IsADirectory)),
+            (&[s("docs/a.txt/")], Err(NotADirectory)),
+            (&[s("fifo")], Err(NotFound)),
+            (&[s("missing")], Err(NotFound)),
+            (&[s(".env")], Err(NotFound)),
+            (&[s("docs/.secret")], Err(NotFound)),
+            (&[s("locked")], Err(PermissionDenied)),
+            (&[s("unreadable.txt")], Err(IoError)),
+            (&[s("broken")], Err(IoError)),
+            (&[], Err(BadArguments)),
+            (
+                &[s("docs/a.txt"), int(0), int(1), int(2)],
+                Err(BadArguments),
+            ),
+            (&[int(1)], Err(BadArguments)),
+            (&[Value::Base64(b"docs/a.txt".to_vec())], Err(BadArguments)),
+            (&[s("docs/a.txt"), int(-1)], Err(BadArguments)),
+            (&[s("docs/a.txt"), int(0), int(-1)], Err(BadArguments)),
+            (&[s("docs/a.txt"), s("6")], Err(BadArguments)),
+            (&[s("docs/a.txt"), Value::Double(1.5)], Err(BadArguments)),
+            (&[s("docs/a.txt"), Value::Double(-1.0)], Err(BadArguments)),
+            (
+                &[s("docs/a.txt"), Value::Double(f64::NAN)],
+                Err(BadArguments),
+            ),
+            (
+                &[s("docs/a.txt"), Value::Double(f64::INFINITY)],
+                Err(BadArguments),
+            ),
+            (&[s("docs/a.txt"), Value::Double(1e300)], Err(BadArguments)),
+            (&[s("docs/a.txt"), Value::Bool(true)], Err(BadArguments)),
+        ];
+        for (params, want) in cases {
+            let got = match run("files.read", params) {
+                Ok(Value::Base64(bytes)) => Ok(bytes),
+                Ok(other) => panic!("{other:?}"),
+                Err(fault) => Err(fault.code),
+            };
+            // Length and head first, so a mismatch does not print 16 MiB of bytes.
+            let brief = |r: &Result<Vec<u8>, FaultCode>| {
+                r.clone()
+                    .map(|b| (b.len(), b.into_iter().take(20).collect::<Vec<u8>>()))
+            };
+            assert_eq!(brief(&got), brief(want), "{params:?}");
+            assert_eq!(&got, want, "{params:?}");
+        }
+    }
+
+    #[test]
+    fn traversal_and_hostile_paths_are_not_found() {
+        let attacks = [
+            "..",
+            "../",
+            "/..",
+            "../.env",
+            "../../etc/passwd",
+            "/../../etc/passwd",
+            "docs/../../etc/passwd",
+            "docs/sub/../../../x",
+            "./../x",
+            "..\\..\\etc\\passwd",
+            "docs\\a.txt",
+            "a\0b",
+            "docs/a.txt\0.png",
+            "%2e%2e/%2e%2e/etc/passwd",
+            "docs/%2e%2e/.env",
+            "docs%2fa.txt",
+            "docs/a.txt%00",
+            "..%2f.env",
+            "docs/a.txt?x=1",
+            "docs/a.txt#top",
+            "docs/../.env",
+            ".env/",
+            "./.env",
+            "docs/sub/../.secret",
+            ".git/config",
+            "file:///etc/passwd",
+            "C:\\Windows\\win.ini",
+            "~/.ssh/id_rsa",
+        ];
+        for path in attacks {
+            for method in ["files.read", "files.stat", "files.list"] {
+                assert_eq!(code(run(method, &[s(path)])), NotFound, "{method} {path:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn odd_names_are_literal() {
+        for name in ODD_NAMES {
+            assert_eq!(
+                run("files.read", &[s(name)]),
+                Ok(Value::Base64(name.as_bytes().to_vec())),
+                "{name:?}"
+            );
+            assert_eq!(
+                run("files.stat", &[s(&format!("/{name}"))]).map(|v| v.member("name").cloned()),
+                Ok(Some(s(name)))
+            );
+        }
+        // Decoding is for URLs: `%61.txt` is not `a.txt`.
+        assert_eq!(code(run("files.read", &[s("docs/%61.txt")])), NotFound);
+    }
+
+    #[test]
+    fn modified_times() {
+        let cases: &[(Option<Timestamp>, Value)] = &[
+            (None, Value::Nil),
+            (
+                Some(Timestamp {
+                    seconds: 0,
+                    nanoseconds: 999_999_999,
+                }),
+                Value::DateTime(DateTime::parse("19700101T00:00:00").unwrap()),
+            ),
+            (
+                Some(Timestamp {
+                    seconds: 253_402_300_799,
+                    nanoseconds: 0,
+                }),
+                Value::DateTime(DateTime::parse("99991231T23:59:59").unwrap()),
+            ),
+            (
+                Some(Timestamp {
+                    seconds: 253_402_300_800,
+                    nanoseconds: 0,
+                }),
+                Value::Nil,
+            ),
+            (
+                Some(Timestamp {
+                    seconds: u64::MAX,
+                    nanoseconds: u32::MAX,
+                }),
+                Value::Nil,
+            ),
+        ];
+        for (mtime, want) in cases {
+            let (mut fs, reader) = fixture();
+            fs.mtime = Some(*mtime);
+            let stat = run_with(
+                &fs,
+                &reader,
+                &Config::default(),
+                "files.stat",
+                &[s("docs/a.txt")],
+            );
+            assert_eq!(stat.unwrap().member("modified"), Some(want), "{mtime:?}");
+            let Ok(Value::Array(list)) =
+                run_with(&fs, &reader, &Config::default(), "files.list", &[s("docs")])
+            else {
+                panic!()
+            };
+            assert_eq!(list[1].member("modified"), Some(want), "{mtime:?}");
+        }
+    }
+
+    #[test]
+    fn argument_counts_and_types() {
+        let cases: &[(&str, &[Value], &str)] = &[
+            ("files.list", &[], "files.list takes 1 argument, got 0"),
+            (
+                "files.list",
+                &[s("/"), s("/")],
+                "files.list takes 1 argument, got 2",
+            ),
+            (
+                "files.read",
+                &[],
+                "files.read takes 1 to 3 arguments, got 0",
+            ),
+            (
+                "files.stat",
+                &[Value::Nil],
+                "path must be a string, not nil",
+            ),
+            (
+                "files.list",
+                &[Value::Array(vec![])],
+                "path must be a string, not array",
+            ),
+            (
+                "files.read",
+                &[s("a"), s("b")],
+                "offset must be a non-negative integer, not string",
+            ),
+            (
+                "files.read",
+                &[s("a"), Value::Int(-3)],
+                "offset must be a non-negative integer, not int -3",
+            ),
+            (
+                "system.listMethods",
+                &[s("x")],
+                "system.listMethods takes 0 arguments, got 1",
+            ),
+            (
+                "system.methodHelp",
+                &[Value::Int(1)],
+                "name must be a string, not int",
+            ),
+            ("system.multicall", &[s("x")], "calls must be an array"),
+            (
+                "system.multicall",
+                &[],
+                "system.multicall takes 1 argument, got 0",
+            ),
+        ];
+        for (method, params, want) in cases {
+            let fault = run(method, params).unwrap_err();
+            assert_eq!(fault.code, BadArguments, "{method} {params:?}");
+            assert!(
+                fault.message.starts_with(want),
+                "{method}: {:?}",
+                fault.message
+            );
+        }
+    }
+
+    #[test]
+    fn introspection() {
+        assert_eq!(
+            run("system.listMethods", &[]),
+            Ok(Value::Array(METHODS.iter().map(|m| s(m.name)).collect()))
+        );
+        for m in METHODS {
+            assert_eq!(run("system.methodHelp", &[s(m.name)]), Ok(s(m.help)));
+        }
+        assert!(
+            matches!(run("system.methodHelp", &[s("files.read")]), Ok(Value::Str(h)) if h.contains("16 MiB"))
+        );
+        let sig = |v: &[&str]| Value::Array(v.iter().map(|t| s(t)).collect());
+        let cases: &[(&str, Value)] = &[
+            ("files.stat", Value::Array(vec![sig(&["struct", "string"])])),
+            ("files.list", Value::Array(vec![sig(&["array", "string"])])),
+            (
+                "files.read",
+                Value::Array(vec![
+                    sig(&["base64", "string"]),
+                    sig(&["base64", "string", "int"]),
+                    sig(&["base64", "string", "int", "int"]),
+                ]),
+            ),
+            ("system.listMethods", Value::Array(vec![sig(&["array"])])),
+            (
+                "system.multicall",
+                Value::Array(vec![sig(&["array", "array"])]),
+            ),
+        ];
+        for (name, want) in cases {
+            assert_eq!(
+                &run("system.methodSignature", &[s(name)]).unwrap(),
+                want,
+                "{name}"
+            );
+        }
+        for method in ["system.methodHelp", "system.methodSignature"] {
+            assert_eq!(code(run(method, &[s("no.such")])), UnknownMethod);
+        }
+        for name in [
+            "",
+            "nope",
+            "files.LIST",
+            "files.list ",
+            "system.multicall.x",
+            "__init__",
+        ] {
+            assert_eq!(code(run(name, &[])), UnknownMethod, "{name:?}");
+        }
+        let long = "x".repeat(100_000);
+        assert!(run(&long, &[]).unwrap_err().message.len() < 120);
+    }
+
+    fn call(name: &str, params: Vec<Value>) -> Value {
+        Value::Struct(vec![
+            ("methodName".into(), s(name)),
+            ("params".into(), Value::Array(params)),
+        ])
+    }
+
+    fn fault_code(item: &Value) -> Option<i64> {
+        match item.member("faultCode") {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn multicall() {
+        let calls = Value::Array(vec![
+            call(
+                "files.read",
+                vec![s("docs/a.txt"), Value::Int(0), Value::Int(5)],
+            ),
+            call("files.stat", vec![s("missing")]),
+            call("system.listMethods", vec![]),
+            call("system.multicall", vec![Value::Array(vec![])]),
+            call("nope", vec![]),
+            call("files.list", vec![]),
+            s("not a struct"),
+            Value::Struct(vec![("methodName".into(), s("system.listMethods"))]),
+            Value::Struct(vec![
+                ("methodName".into(), Value::Int(1)),
+                ("params".into(), Value::Array(vec![])),
+            ]),
+        ]);
+        let Ok(Value::Array(items)) = run("system.multicall", &[calls]) else {
+            panic!()
+        };
+        assert_eq!(
+            items[0],
+            Value::Array(vec![Value::Base64(b"hello".to_vec())])
+        );
+        let codes: Vec<Option<i64>> = items.iter().map(fault_code).collect();
+        let bad = Some(BadArguments.code().into());
+        assert_eq!(
+            codes,
+            [None, Some(1), None, bad, Some(7), bad, bad, bad, bad]
+        );
+        assert!(matches!(&items[2], Value::Array(one) if one.len() == 1));
+        assert_eq!(
+            run("system.multicall", &[Value::Array(vec![])]),
+            Ok(Value::Array(vec![]))
+        );
+    }
+
+    #[test]
+    fn a_request_shares_one_read_budget() {
+        let half = Value::Int((MAX_READ / 2) as i64);
+        let piece = |offset: u64| {
+            call(
+                "files.read",
+                vec![s("big.bin"), Value::Int(offset as i64), half.clone()],
+            )
+        };
+        let calls = Value::Array(vec![
+            piece(0),
+            piece(MAX_READ / 2),
+            call(
+                "files.read",
+                vec![s("docs/a.txt"), Value::Int(0), Value::Int(1)],
+            ),
+            call("files.read", vec![s("empty.txt")]),
+            call("files.stat", vec![s("big.bin")]),
+        ]);
+        let Ok(Value::Array(items)) = run("system.multicall", &[calls]) else {
+            panic!()
+        };
+        let codes: Vec<Option<i64>> = items.iter().map(fault_code).collect();
+        assert_eq!(
+            codes,
+            [None, None, Some(TooLarge.code().into()), None, None]
+        );
+        assert!(
+            matches!(&items[1], Value::Array(one) if one[0] == Value::Base64(pattern(MAX_READ / 2, MAX_READ / 2)))
+        );
+    }
+
+    #[test]
+    fn a_request_shares_one_listing_budget() {
+        let mut mem = MemFs::new();
+        for i in 0..MAX_ENTRIES / 2 + 1 {
+            mem = mem.file(&format!("many/{i:05}"), 1);
+        }
+        let fs = TestFs {
+            mem,
+            symlinks: vec![],
+            broken: vec![],
+            mtime: None,
+        };
+        let reader = MapReader::default();
+        let config = Config::default();
+        let listed = run_with(&fs, &reader, &config, "files.list", &[s("many")]);
+        assert_eq!(names(listed).len(), MAX_ENTRIES / 2 + 1);
+        let twice = Value::Array(vec![
+            call("files.list", vec![s("many")]),
+            call("files.list", vec![s("many")]),
+        ]);
+        let Ok(Value::Array(items)) = run_with(&fs, &reader, &config, "system.multicall", &[twice])
+        else {
+            panic!()
+        };
+        let codes: Vec<Option<i64>> = items.iter().map(fault_code).collect();
+        assert_eq!(codes, [None, Some(TooLarge.code().into())]);
+    }
+
+    #[test]
+    fn list_of_a_file_or_worse() {
+        let cases: &[(&str, FaultCode)] = &[
+            ("docs/a.txt", NotADirectory),
+            ("docs/a.txt/", NotADirectory),
+            ("fifo", NotFound),
+            ("missing", NotFound),
+            ("locked", PermissionDenied),
+            ("broken", IoError),
+            ("docs/.secret", NotFound),
+        ];
+        for (path, want) in cases {
+            assert_eq!(code(run("files.list", &[s(path)])), *want, "{path}");
+        }
     }
 }
