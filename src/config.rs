@@ -25,6 +25,9 @@ pub struct Config {
     pub cache_control: String,
     /// The XML-RPC API at `/RPC2` (`SANDSERVE_XMLRPC=1`).
     pub xmlrpc: bool,
+    /// Where an embedding router mounts the server (`SANDSERVE_BASE_PATH=/files`): prefixed
+    /// to the absolute URLs the component generates (redirects, breadcrumbs).
+    pub base_path: String,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             // A local server's files change under it: caches may keep them but must ask.
             cache_control: "no-cache".to_owned(),
             xmlrpc: false,
+            base_path: String::new(),
         }
     }
 }
@@ -67,6 +71,7 @@ impl Config {
                 "SANDSERVE_HEADERS" => config.headers = parse_headers(&value),
                 "SANDSERVE_NO_COMPRESS" => config.compress = !truthy(&value),
                 "SANDSERVE_XMLRPC" => config.xmlrpc = truthy(&value),
+                "SANDSERVE_BASE_PATH" => config.base_path = base_path(&value),
                 "SANDSERVE_CACHE_CONTROL" => {
                     if let Some(value) = non_empty(&value) {
                         config.cache_control = value;
@@ -91,6 +96,20 @@ pub fn parse_headers(text: &str) -> Vec<(String, String)> {
             valid.then(|| (name.to_owned(), value.trim().to_owned()))
         })
         .collect()
+}
+
+/// `/files/` -> `/files`; anything that is not a plain absolute path is ignored.
+fn base_path(value: &str) -> String {
+    let value = value.trim().trim_end_matches('/');
+    let plain = value.starts_with('/')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        String::new()
+    }
 }
 
 fn non_empty(value: &str) -> Option<String> {
@@ -137,6 +156,11 @@ mod tests {
         );
         assert!(vars(&[("SANDSERVE_CORS", "yes")]).cors);
         assert!(vars(&[("SANDSERVE_XMLRPC", "1")]).xmlrpc);
+        assert_eq!(
+            vars(&[("SANDSERVE_BASE_PATH", "/files/")]).base_path,
+            "/files"
+        );
+        assert_eq!(vars(&[("SANDSERVE_BASE_PATH", "files\"><x")]).base_path, "");
         assert!(!vars(&[("SANDSERVE_NO_COMPRESS", "1")]).compress);
         assert_eq!(
             vars(&[("SANDSERVE_CACHE_CONTROL", "max-age=60")]).cache_control,

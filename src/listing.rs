@@ -55,7 +55,14 @@ th[aria-sort=ascending] a:after{content:' \\2191'}th[aria-sort=descending] a:aft
 </style>\n";
 
 /// Renders the index page of `dir` for entries already sorted as `query` says.
-pub fn render_html(dir: &SafePath, entries: &[DirEntry], query: &ListingQuery) -> String {
+/// `base` prefixes the absolute links (breadcrumbs) when an embedder mounts the server below
+/// its own root.
+pub fn render_html(
+    dir: &SafePath,
+    entries: &[DirEntry],
+    query: &ListingQuery,
+    base: &str,
+) -> String {
     let title = escape(&dir.to_string());
     let mut html = String::with_capacity(1600 + title.len() * 4 + entries.len() * 150);
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -63,7 +70,7 @@ pub fn render_html(dir: &SafePath, entries: &[DirEntry], query: &ListingQuery) -
     let _ = writeln!(html, "<title>Index of {title}</title>");
     html.push_str(STYLE);
     let _ = writeln!(html, "</head>\n<body>\n<h1>Index of {title}</h1>");
-    breadcrumbs(&mut html, dir);
+    breadcrumbs(&mut html, dir, base);
     html.push_str("<table>\n<thead><tr>");
     for (key, label) in [
         (SortKey::Name, "Name"),
@@ -129,9 +136,12 @@ pub fn render_html(dir: &SafePath, entries: &[DirEntry], query: &ListingQuery) -
 }
 
 /// `home / docs / sub`: each ancestor a link.
-fn breadcrumbs(html: &mut String, dir: &SafePath) {
-    html.push_str("<nav aria-label=\"breadcrumbs\"><a href=\"/\">home</a>");
-    let mut href = String::from("/");
+fn breadcrumbs(html: &mut String, dir: &SafePath, base: &str) {
+    let mut href = format!("{base}/");
+    let _ = write!(
+        html,
+        "<nav aria-label=\"breadcrumbs\"><a href=\"{href}\">home</a>"
+    );
     for segment in dir.segments() {
         href.extend(utf8_percent_encode(segment, SEGMENT));
         href.push('/');
@@ -342,6 +352,7 @@ mod tests {
                 &SafePath::root(),
                 &[entry(name, Kind::File, 3, 1)],
                 &ListingQuery::default(),
+                "",
             );
             let row = format!("<a href=\"{href}\">{text}</a>");
             assert!(html.contains(&row), "{name}: want {row} in\n{html}");
@@ -361,6 +372,7 @@ mod tests {
                 link,
             ],
             &ListingQuery::default(),
+            "",
         );
         assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
         assert!(html.contains("name=\"viewport\""));
@@ -380,8 +392,12 @@ mod tests {
             html.contains("<th scope=\"col\"><a href=\"?sort=size&amp;order=asc\">Size</a></th>")
         );
         assert!(!html.contains("<script"));
-        let root = render_html(&SafePath::root(), &[], &ListingQuery::default());
+        let root = render_html(&SafePath::root(), &[], &ListingQuery::default(), "");
         assert!(!root.contains("href=\"../\""));
+        let mounted = render_html(&dir, &[], &ListingQuery::default(), "/files");
+        assert!(
+            mounted.contains("<a href=\"/files/\">home</a> / <a href=\"/files/docs/\">docs</a>")
+        );
     }
 
     #[test]
@@ -397,8 +413,8 @@ mod tests {
                 )
             })
             .collect();
-        let empty = render_html(&dir, &[], &ListingQuery::default()).len();
-        let full = render_html(&dir, &entries, &ListingQuery::default()).len();
+        let empty = render_html(&dir, &[], &ListingQuery::default(), "").len();
+        let full = render_html(&dir, &entries, &ListingQuery::default(), "").len();
         let per_entry = (full - empty) / entries.len();
         assert!(per_entry < 200, "{per_entry} bytes per entry");
     }

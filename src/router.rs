@@ -181,7 +181,9 @@ fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusC
     }
     let meta = fs.stat(&path).map_err(fs_status)?;
     match meta.kind {
-        Kind::Dir if !path.has_trailing_slash() => Ok(redirect_to_dir(&path, &request.target)),
+        Kind::Dir if !path.has_trailing_slash() => {
+            Ok(redirect_to_dir(&path, &request.target, &config.base_path))
+        }
         Kind::Dir => directory(request, fs, config, &path),
         Kind::File if path.has_trailing_slash() => Err(StatusCode::NOT_FOUND),
         Kind::File => Ok(file::reply(request, fs, config, path, meta)),
@@ -198,8 +200,8 @@ pub(crate) fn fs_status(error: FsError) -> StatusCode {
 }
 
 /// `/dir` -> `301 /dir/`, keeping the query so links relative to the page still work.
-fn redirect_to_dir(path: &SafePath, target: &str) -> Reply {
-    let mut location = path.to_url(true);
+fn redirect_to_dir(path: &SafePath, target: &str, base: &str) -> Reply {
+    let mut location = format!("{base}{}", path.to_url(true));
     if let Some((_, query)) = target.split_once('?') {
         let query = query.split_once('#').map_or(query, |(q, _)| q);
         location.push('?');
@@ -247,7 +249,12 @@ fn directory(
     listing::sort_entries(&mut entries, query.sort, query.order);
     let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, file::cache_control(config));
     let mut reply = match query.format {
-        Format::Html => reply.html(listing::render_html(dir, &entries, &query)),
+        Format::Html => reply.html(listing::render_html(
+            dir,
+            &entries,
+            &query,
+            &config.base_path,
+        )),
         Format::Json => reply.text(
             "application/json; charset=utf-8",
             listing::render_json(dir, &entries),

@@ -9,7 +9,7 @@ mod runtime;
 mod server;
 
 pub use limits::Limits;
-pub use server::{Server, ServerBuilder};
+pub use server::{Handler, ResponseBody, Server, ServerBuilder};
 
 /// The sandserve component this crate was built with.
 pub const COMPONENT: &[u8] = include_bytes!(env!("SANDSERVE_COMPONENT_WASM"));

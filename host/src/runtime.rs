@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context as _};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use tokio::sync::{oneshot, Semaphore};
@@ -74,7 +73,11 @@ impl Runtime {
     }
 
     /// Runs `request` in a new instance. Any guest fault becomes a 500 for this request only.
-    pub async fn handle(&self, request: Request<Incoming>) -> Response<HyperOutgoingBody> {
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<HyperOutgoingBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
         match self.call(request).await {
             Ok(response) => response,
             Err(error) => {
@@ -84,10 +87,15 @@ impl Runtime {
         }
     }
 
-    async fn call(
-        &self,
-        request: Request<Incoming>,
-    ) -> anyhow::Result<Response<HyperOutgoingBody>> {
+    async fn call<B>(&self, request: Request<B>) -> anyhow::Result<Response<HyperOutgoingBody>>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        // Any body type an embedder's router hands over; its errors become wasi:http ones.
+        let request = request.map(|body| {
+            body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
+        });
         let slot = self.slots.clone().acquire_owned();
         let Ok(Ok(slot)) = tokio::time::timeout(self.queue_timeout, slot).await else {
             return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));

@@ -75,12 +75,33 @@ impl ServerBuilder {
         self
     }
 
+    /// The URL path under which an embedding router mounts the handler (e.g. `/files`), so
+    /// redirects and breadcrumbs point back inside it.
+    pub fn base_path(self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        self.env("SANDSERVE_BASE_PATH", prefix)
+    }
+
     /// Checks the directory, compiles the component and binds the socket.
     pub fn build(self) -> anyhow::Result<Server> {
-        let root = served_dir(&self.root)?;
         let listener = StdListener::bind(self.addr)
             .with_context(|| format!("cannot listen on {}", self.addr))?;
         listener.set_nonblocking(true)?;
+        let (quiet, limits) = (self.quiet, self.limits.clone());
+        let handler = self.handler()?;
+        Ok(Server {
+            listener,
+            root: handler.root.clone(),
+            runtime: handler.runtime,
+            quiet,
+            limits,
+        })
+    }
+
+    /// Checks the directory and compiles the component, without a socket: for mounting the
+    /// sandboxed file server inside another program's router (see `examples/axum.rs`).
+    pub fn handler(self) -> anyhow::Result<Handler> {
+        let root = served_dir(&self.root)?;
         let component = self.component.as_deref().unwrap_or(crate::COMPONENT);
         let runtime = Runtime::new(
             component,
@@ -89,13 +110,37 @@ impl ServerBuilder {
             &self.limits,
             self.cache_dir.as_deref(),
         )?;
-        Ok(Server {
-            listener,
+        Ok(Handler {
             runtime: Arc::new(runtime),
             root,
-            quiet: self.quiet,
-            limits: self.limits,
         })
+    }
+}
+
+/// The sandboxed file server as a request handler: cheap to clone, one fresh component
+/// instance per request.
+#[derive(Clone)]
+pub struct Handler {
+    runtime: Arc<Runtime>,
+    root: PathBuf,
+}
+
+/// The body type of every response.
+pub type ResponseBody = wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+impl Handler {
+    /// Answers one request. Guest faults become a 500 for this request only.
+    pub async fn handle<B>(&self, request: hyper::Request<B>) -> hyper::Response<ResponseBody>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        self.runtime.handle(request).await
+    }
+
+    /// The canonical directory being served.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 }
 
