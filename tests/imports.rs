@@ -1,6 +1,10 @@
 //! The component's contract with its hosts: exactly these WASI imports, and one export.
 //! Adding an import narrows the hosts the component runs on, so it must be a reviewed
 //! change to this list, not a side effect of a dependency.
+//!
+//! The version is part of the contract: a host satisfies `@0.2.N` only with 0.2.N or newer.
+//! 0.2.4 is the oldest minor we can import, since Rust's std brings its own bindings at 0.2.4
+//! (see README, "WASI edge platforms").
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -46,26 +50,26 @@ fn interface() -> (BTreeSet<String>, BTreeSet<String>) {
 fn imports_are_exactly_the_reviewed_set() {
     let (imports, _) = interface();
     let want: BTreeSet<String> = [
-        "wasi:cli/environment@0.2.12",
-        "wasi:cli/exit@0.2.12",
-        "wasi:cli/stderr@0.2.12",
-        "wasi:cli/stdin@0.2.12",
-        "wasi:cli/stdout@0.2.12",
-        "wasi:cli/terminal-input@0.2.12",
-        "wasi:cli/terminal-output@0.2.12",
-        "wasi:cli/terminal-stderr@0.2.12",
-        "wasi:cli/terminal-stdin@0.2.12",
-        "wasi:cli/terminal-stdout@0.2.12",
+        "wasi:cli/environment@0.2.4",
+        "wasi:cli/exit@0.2.4",
+        "wasi:cli/stderr@0.2.4",
+        "wasi:cli/stdin@0.2.4",
+        "wasi:cli/stdout@0.2.4",
+        "wasi:cli/terminal-input@0.2.4",
+        "wasi:cli/terminal-output@0.2.4",
+        "wasi:cli/terminal-stderr@0.2.4",
+        "wasi:cli/terminal-stdin@0.2.4",
+        "wasi:cli/terminal-stdout@0.2.4",
         // Part of the proxy world; std's time code pulls it in.
-        "wasi:clocks/monotonic-clock@0.2.12",
-        "wasi:clocks/wall-clock@0.2.12",
-        "wasi:filesystem/preopens@0.2.12",
-        "wasi:filesystem/types@0.2.12",
-        "wasi:http/types@0.2.12",
-        "wasi:io/error@0.2.12",
-        "wasi:io/poll@0.2.12",
-        "wasi:io/streams@0.2.12",
-        "wasi:random/insecure-seed@0.2.12",
+        "wasi:clocks/monotonic-clock@0.2.4",
+        "wasi:clocks/wall-clock@0.2.4",
+        "wasi:filesystem/preopens@0.2.4",
+        "wasi:filesystem/types@0.2.4",
+        "wasi:http/types@0.2.4",
+        "wasi:io/error@0.2.4",
+        "wasi:io/poll@0.2.4",
+        "wasi:io/streams@0.2.4",
+        "wasi:random/insecure-seed@0.2.4",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -76,6 +80,6 @@ fn imports_are_exactly_the_reviewed_set() {
 #[test]
 fn exports_only_the_incoming_handler() {
     let (_, exports) = interface();
-    let want: BTreeSet<String> = ["wasi:http/incoming-handler@0.2.12".to_owned()].into();
+    let want: BTreeSet<String> = ["wasi:http/incoming-handler@0.2.4".to_owned()].into();
     assert_eq!(exports, want);
 }
