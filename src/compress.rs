@@ -7,9 +7,10 @@
 //! their encoders would multiply the component's size for a modest gain over gzip on the fly.
 //!
 //! What is worth compressing: textual types and WebAssembly ([`crate::mime::is_compressible`]),
-//! between [`MIN_SIZE`] and [`MAX_SIZE`] bytes. Below 1 KiB the gzip framing (18 bytes) and the
-//! lost `Content-Length` cost more than the few bytes saved; above 32 MiB one response would
-//! hold a guest busy for seconds of CPU, and such files ought to be precompressed.
+//! between [`MIN_SIZE`] and [`MAX_SIZE`] bytes. A body under one Ethernet MTU (1500 bytes)
+//! goes out in one packet either way, so gzip would save no round trip and only cost CPU and
+//! the `Content-Length`; above 32 MiB one response would hold a guest busy for seconds of CPU,
+//! and such files ought to be precompressed.
 
 use std::io::{self, Read, Write};
 
@@ -19,7 +20,7 @@ use flate2::Compression;
 use crate::encoding::Coding;
 
 /// The smallest body compressed on the fly.
-pub const MIN_SIZE: u64 = 1024;
+pub const MIN_SIZE: u64 = 1500;
 /// The largest body compressed on the fly.
 pub const MAX_SIZE: u64 = 32 << 20;
 /// Bytes handed to the encoder at a time, and the size of the one read buffer.
