@@ -2,6 +2,8 @@
 //!
 //! The binary is a thin CLI over [`Server`]; the same server can be embedded in other programs.
 
+#![deny(missing_docs)]
+
 mod access_log;
 mod compile_cache;
 pub mod limits;

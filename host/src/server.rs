@@ -70,6 +70,7 @@ impl ServerBuilder {
         self
     }
 
+    /// Resource limits per request and per server (memory, CPU, concurrency, timeouts).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
@@ -181,6 +182,7 @@ pub struct Server {
 }
 
 impl Server {
+    /// A builder serving `.` on 127.0.0.1:8000 with the embedded component and default limits.
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
             root: PathBuf::from("."),
