@@ -100,7 +100,7 @@ BENCH_ARGS ?= --seconds 5 --rounds 2
 bench: build bench-deps
 	python3 bench/run.py $(BENCH_ARGS)
 
-lint: setup
+lint: component
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --all-targets -p sandserve -p sandserve-host -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 -p sandserve -- -D warnings
