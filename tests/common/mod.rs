@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -236,6 +237,9 @@ pub struct Server {
     _stdout: Option<BufReader<std::process::ChildStdout>>,
     pub addr: SocketAddr,
     pub banner: String,
+    /// The host runs in a process group of its own (jco serve forks a Node worker that
+    /// would outlive its parent): the whole group is killed on drop.
+    group: bool,
 }
 
 impl Server {
@@ -272,11 +276,12 @@ impl Server {
             _stdout: Some(stdout),
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             banner,
+            group: false,
         }
     }
 
     /// The component under `wasmtime serve` or `jco serve`, configured through the
-    /// environment. The banner (and so the port) comes on stderr there.
+    /// environment, on a port picked here.
     pub fn start_other(host: Host, root: &Path, env: &[(String, String)]) -> Server {
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -307,26 +312,32 @@ impl Server {
             }
             Host::Native => unreachable!(),
         };
+        // The host's own messages go to a file, so a failed start can say why.
+        let log = std::env::temp_dir().join(format!("sandserve-{host:?}-{port}.log"));
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {host:?}: {e}"));
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
         while TcpStream::connect(addr).is_err() {
             if std::time::Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-                let _ = child.kill();
-                panic!("{host:?} did not start listening on {addr}");
+                kill_group(&mut child);
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("{host:?} did not start listening on {addr}:\n{said}");
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = std::fs::remove_file(&log);
         Server {
             child,
             _stdout: None,
             addr,
             banner: String::new(),
+            group: true,
         }
     }
 
@@ -384,9 +395,25 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if self.group {
+            kill_group(&mut self.child);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Ends every process in the child's group (it leads one, see `process_group(0)`): TERM
+/// first, so a runner script can clean up after itself, then KILL for whatever is left.
+fn kill_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    let _ = child.wait();
 }
 
 /// A fully read response.
