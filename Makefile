@@ -98,7 +98,7 @@ bench-deps: wrk
 
 BENCH_ARGS ?= --seconds 5 --rounds 2
 bench: build bench-deps
-	python3 bench/run.py $(BENCH_ARGS)
+	PATH="$(TOOLS)/bin:$$PATH" python3 bench/run.py $(BENCH_ARGS)
 
 lint: component
 	$(CARGO) fmt --all -- --check
