@@ -20,6 +20,7 @@ use wasmtime::{
     Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
     UpdateDeadline,
 };
+use wasmtime_wasi::filesystem::WasiFilesystemCtx;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -32,7 +33,9 @@ use crate::limits::{Limits, EPOCH_TICK};
 /// The compiled component and everything needed to run one request in it.
 pub struct Runtime {
     pre: ProxyPre<State>,
-    root: PathBuf,
+    /// The read-only preopen of the served directory, opened once: each request's context
+    /// gets a clone sharing the handle, instead of opening the path again.
+    filesystem: WasiFilesystemCtx,
     env: Vec<(String, String)>,
     /// One permit per pooled instance slot: a request waits here, not in the allocator.
     slots: Arc<Semaphore>,
@@ -64,7 +67,7 @@ impl Runtime {
             .context("the component is not a wasi:http proxy this host can run")?;
         Ok(Runtime {
             pre,
-            root,
+            filesystem: open_root(&root)?,
             env,
             slots: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
             queue_timeout: limits.queue_timeout,
@@ -102,7 +105,7 @@ impl Runtime {
         };
         let mut store = Store::new(
             self.pre.engine(),
-            State::new(&self.root, &self.env, self.cpu_time)?,
+            State::new(&self.filesystem, &self.env, self.cpu_time),
         );
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(meter_cpu);
@@ -302,17 +305,11 @@ struct CpuMeter {
 }
 
 impl State {
-    fn new(root: &PathBuf, env: &[(String, String)], cpu_time: Duration) -> anyhow::Result<State> {
-        let mut wasi = WasiCtxBuilder::new();
-        // Local file operations take microseconds: run them inline rather than paying a
-        // thread hand-off to tokio's blocking pool for every stat, open and read.
-        wasi.allow_blocking_current_thread(true);
-        wasi.preopened_dir(root, "/", FsPerms::ReadOnly)
-            .map_err(wasm_error)
-            .context("opening the served directory")?;
-        wasi.envs(env);
-        Ok(State {
-            wasi: wasi.build(),
+    fn new(filesystem: &WasiFilesystemCtx, env: &[(String, String)], cpu_time: Duration) -> State {
+        let mut wasi = WasiCtxBuilder::new().envs(env).build();
+        *wasi.filesystem() = filesystem.clone();
+        State {
+            wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: NoOutgoingRequests,
@@ -321,8 +318,20 @@ impl State {
                 last: Instant::now(),
                 limit: cpu_time,
             },
-        })
+        }
     }
+}
+
+/// Opens `root` read-only as the guest's `/`, once for all requests.
+fn open_root(root: &std::path::Path) -> anyhow::Result<WasiFilesystemCtx> {
+    let mut wasi = WasiCtxBuilder::new();
+    // Local file operations take microseconds: run them inline rather than paying a
+    // thread hand-off to tokio's blocking pool for every stat, open and read.
+    wasi.allow_blocking_current_thread(true);
+    wasi.preopened_dir(root, "/", FsPerms::ReadOnly)
+        .map_err(wasm_error)
+        .context("opening the served directory")?;
+    Ok(wasi.build().filesystem().clone())
 }
 
 impl WasiView for State {
