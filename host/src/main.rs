@@ -181,7 +181,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read component {}", path.display()))?;
         builder = builder.component(bytes);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // This thread only accepts; `Server::run` starts the threads that serve.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;

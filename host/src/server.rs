@@ -1,10 +1,16 @@
 //! Accepts connections and hands each request to the sandbox: hyper HTTP/1.1 with
 //! keep-alive, `TCP_NODELAY`, a header-read timeout and a graceful stop.
+//!
+//! One worker thread per core, each with a single-threaded runtime: a connection goes to the
+//! least busy worker and stays there with its requests and their guest instances. A
+//! work-stealing pool moved tasks between threads on every request, and those hand-offs
+//! cost a third of the small-file throughput.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +20,8 @@ use hyper::service::service_fn;
 use hyper::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::access_log::{Entry, Logged};
 use crate::limits::Limits;
@@ -30,9 +36,16 @@ pub struct ServerBuilder {
     env: Vec<(String, String)>,
     limits: Limits,
     cache_dir: Option<PathBuf>,
+    threads: usize,
 }
 
 impl ServerBuilder {
+    /// Threads accepting and serving connections. Default: one per available core.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// Where compiled components are cached (default: `~/.cache/sandserve`); `None` compiles
     /// at every start.
     pub fn compile_cache(mut self, dir: Option<PathBuf>) -> Self {
@@ -88,7 +101,7 @@ impl ServerBuilder {
         let listener = StdListener::bind(self.addr)
             .with_context(|| format!("cannot listen on {}", self.addr))?;
         listener.set_nonblocking(true)?;
-        let (quiet, limits) = (self.quiet, self.limits.clone());
+        let (quiet, limits, threads) = (self.quiet, self.limits.clone(), self.threads);
         let handler = self.handler()?;
         Ok(Server {
             listener,
@@ -96,6 +109,7 @@ impl ServerBuilder {
             runtime: handler.runtime,
             quiet,
             limits,
+            threads,
         })
     }
 
@@ -179,6 +193,7 @@ pub struct Server {
     root: PathBuf,
     quiet: bool,
     limits: Limits,
+    threads: usize,
 }
 
 impl Server {
@@ -192,6 +207,7 @@ impl Server {
             env: Vec::new(),
             limits: Limits::default(),
             cache_dir: crate::compile_cache::default_dir(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 
@@ -208,12 +224,22 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets open requests finish for a few seconds.
+    ///
+    /// The calling task accepts; each connection goes to the worker thread (see `threads`)
+    /// serving the fewest, which keeps it, its requests and their guest instances.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let shared = Arc::new(Shared {
+            runtime: self.runtime,
+            limits: self.limits,
+            quiet: self.quiet,
+        });
+        let mut workers = Vec::new();
+        for index in 0..self.threads {
+            workers.push(Worker::start(index, shared.clone())?);
+        }
         let listener = TcpListener::from_std(self.listener)?;
-        let graceful = GracefulShutdown::new();
+        let connections = Arc::new(Semaphore::new(shared.limits.max_connections));
         let mut shutdown = std::pin::pin!(shutdown);
-        let connections = Arc::new(Semaphore::new(self.limits.max_connections));
-        let limits = Arc::new(self.limits.clone());
         loop {
             // Past the bound, new connections wait in the kernel's accept queue.
             let permit = tokio::select! {
@@ -232,45 +258,124 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
-            // Without it, small responses wait ~40 ms for delayed ACKs (Nagle).
-            let _ = stream.set_nodelay(true);
-            let runtime = self.runtime.clone();
-            let quiet = self.quiet;
-            let head_limits = limits.clone();
-            let service = service_fn(move |request| {
-                let runtime = runtime.clone();
-                let limits = head_limits.clone();
-                async move {
-                    let entry = (!quiet).then(|| Entry::new(client, &request));
-                    let response = match oversized_head(&request, &limits) {
-                        Some(status) => error_page(status),
-                        None => runtime.handle(request).await,
-                    };
-                    let status = response.status().as_u16();
-                    Ok::<_, Infallible>(response.map(|body| Logged::new(body, entry, status)))
-                }
-            });
-            let connection = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .keep_alive(true)
-                .max_headers(limits.max_headers)
-                // Room for the longest request line plus the largest head, so hyper itself
-                // answers 414 and 431 past them rather than dropping the connection.
-                .max_buf_size(limits.max_request_line + limits.max_header_bytes + 8192)
-                .serve_connection(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                // Client resets and timeouts end one connection; nothing to report.
-                let _ = connection.await;
-                drop(permit);
-            });
+            let Ok(stream) = stream.into_std() else {
+                continue;
+            };
+            let worker = workers
+                .iter()
+                .min_by_key(|worker| worker.open.load(Ordering::Relaxed))
+                .expect("at least one worker");
+            worker.open.fetch_add(1, Ordering::Relaxed);
+            if worker.connections.send((stream, client, permit)).is_err() {
+                bail!("a server thread stopped");
+            }
         }
         drop(listener);
-        tokio::select! {
-            () = graceful.shutdown() => {}
-            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+        // Close every worker's channel first, so they all wind down at once.
+        let threads: Vec<_> = workers.into_iter().map(Worker::close).collect();
+        for thread in threads {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await?
+                .map_err(|_| anyhow::anyhow!("a server thread panicked"))??;
         }
         Ok(())
     }
+}
+
+/// What every worker shares: the sandbox and the server-wide limits.
+struct Shared {
+    runtime: Arc<Runtime>,
+    limits: Limits,
+    quiet: bool,
+}
+
+/// An accepted connection on its way to a worker, with its share of `max_connections`.
+type Accepted = (std::net::TcpStream, SocketAddr, OwnedSemaphorePermit);
+
+/// A thread with a single-threaded runtime that serves the connections it is given.
+struct Worker {
+    connections: mpsc::UnboundedSender<Accepted>,
+    /// Connections open on this worker, for choosing the least busy one.
+    open: Arc<AtomicUsize>,
+    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Worker {
+    fn start(index: usize, shared: Arc<Shared>) -> anyhow::Result<Worker> {
+        let (connections, received) = mpsc::unbounded_channel();
+        let open = Arc::new(AtomicUsize::new(0));
+        let worker_open = open.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting a server thread's runtime")?;
+        let thread = std::thread::Builder::new()
+            .name(format!("sandserve-{index}"))
+            .spawn(move || runtime.block_on(serve(received, shared, worker_open)))
+            .context("starting a server thread")?;
+        Ok(Worker {
+            connections,
+            open,
+            thread,
+        })
+    }
+
+    /// Closing the channel tells the worker to finish; its open requests get a few seconds.
+    fn close(self) -> std::thread::JoinHandle<anyhow::Result<()>> {
+        self.thread
+    }
+}
+
+/// A worker's loop: serves each connection it is handed until the acceptor closes the
+/// channel, then lets them finish for a few seconds.
+async fn serve(
+    mut received: mpsc::UnboundedReceiver<Accepted>,
+    shared: Arc<Shared>,
+    open: Arc<AtomicUsize>,
+) -> anyhow::Result<()> {
+    let graceful = GracefulShutdown::new();
+    while let Some((stream, client, permit)) = received.recv().await {
+        let Ok(stream) = TcpStream::from_std(stream) else {
+            open.fetch_sub(1, Ordering::Relaxed);
+            continue;
+        };
+        // Without it, small responses wait ~40 ms for delayed ACKs (Nagle).
+        let _ = stream.set_nodelay(true);
+        let request_shared = shared.clone();
+        let service = service_fn(move |request| {
+            let shared = request_shared.clone();
+            async move {
+                let entry = (!shared.quiet).then(|| Entry::new(client, &request));
+                let response = match oversized_head(&request, &shared.limits) {
+                    Some(status) => error_page(status),
+                    None => shared.runtime.handle(request).await,
+                };
+                let status = response.status().as_u16();
+                Ok::<_, Infallible>(response.map(|body| Logged::new(body, entry, status)))
+            }
+        });
+        let limits = &shared.limits;
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .keep_alive(true)
+            .max_headers(limits.max_headers)
+            // Room for the longest request line plus the largest head, so hyper itself
+            // answers 414 and 431 past them rather than dropping the connection.
+            .max_buf_size(limits.max_request_line + limits.max_header_bytes + 8192)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        let open = open.clone();
+        tokio::spawn(async move {
+            // Client resets and timeouts end one connection; nothing to report.
+            let _ = connection.await;
+            open.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(5)) => {}
+    }
+    Ok(())
 }
