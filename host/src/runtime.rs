@@ -126,10 +126,15 @@ impl Runtime {
             // The slot is held until the guest returns, which is after the body is streamed.
             let _slot = slot;
             let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
+            let handled = proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut store, request, out)
-                .await
+                .await;
+            // Let the connection write the response out before this thread spends time
+            // tearing the instance down: the client reads while we clean up.
+            tokio::task::yield_now().await;
+            drop(store);
+            handled
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response.map(|body| GuestBody::new(body, task).boxed_unsync())),
