@@ -265,8 +265,12 @@ impl Server {
                 .iter()
                 .min_by_key(|worker| worker.open.load(Ordering::Relaxed))
                 .expect("at least one worker");
-            worker.open.fetch_add(1, Ordering::Relaxed);
-            if worker.connections.send((stream, client, permit)).is_err() {
+            let open = OpenConnection::count(&worker.open);
+            if worker
+                .connections
+                .send((stream, client, permit, open))
+                .is_err()
+            {
                 bail!("a server thread stopped");
             }
         }
@@ -289,8 +293,30 @@ struct Shared {
     quiet: bool,
 }
 
-/// An accepted connection on its way to a worker, with its share of `max_connections`.
-type Accepted = (std::net::TcpStream, SocketAddr, OwnedSemaphorePermit);
+/// An accepted connection on its way to a worker, with its share of `max_connections` and
+/// its place in the worker's count; both are given back when it is dropped.
+type Accepted = (
+    std::net::TcpStream,
+    SocketAddr,
+    OwnedSemaphorePermit,
+    OpenConnection,
+);
+
+/// One connection in a worker's count of open connections, for as long as it lives.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn count(open: &Arc<AtomicUsize>) -> OpenConnection {
+        open.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(open.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// A thread with a single-threaded runtime that serves the connections it is given.
 struct Worker {
@@ -303,25 +329,24 @@ struct Worker {
 impl Worker {
     fn start(index: usize, shared: Arc<Shared>) -> anyhow::Result<Worker> {
         let (connections, received) = mpsc::unbounded_channel();
-        let open = Arc::new(AtomicUsize::new(0));
-        let worker_open = open.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("starting a server thread's runtime")?;
         let thread = std::thread::Builder::new()
             .name(format!("sandserve-{index}"))
-            .spawn(move || runtime.block_on(serve(received, shared, worker_open)))
+            .spawn(move || runtime.block_on(serve(received, shared)))
             .context("starting a server thread")?;
         Ok(Worker {
             connections,
-            open,
+            open: Arc::new(AtomicUsize::new(0)),
             thread,
         })
     }
 
     /// Closing the channel tells the worker to finish; its open requests get a few seconds.
     fn close(self) -> std::thread::JoinHandle<anyhow::Result<()>> {
+        drop(self.connections);
         self.thread
     }
 }
@@ -331,12 +356,10 @@ impl Worker {
 async fn serve(
     mut received: mpsc::UnboundedReceiver<Accepted>,
     shared: Arc<Shared>,
-    open: Arc<AtomicUsize>,
 ) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
-    while let Some((stream, client, permit)) = received.recv().await {
+    while let Some((stream, client, permit, open)) = received.recv().await {
         let Ok(stream) = TcpStream::from_std(stream) else {
-            open.fetch_sub(1, Ordering::Relaxed);
             continue;
         };
         // Without it, small responses wait ~40 ms for delayed ACKs (Nagle).
@@ -365,12 +388,10 @@ async fn serve(
             .max_buf_size(limits.max_request_line + limits.max_header_bytes + 8192)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
-        let open = open.clone();
         tokio::spawn(async move {
             // Client resets and timeouts end one connection; nothing to report.
             let _ = connection.await;
-            open.fetch_sub(1, Ordering::Relaxed);
-            drop(permit);
+            drop((permit, open));
         });
     }
     tokio::select! {
