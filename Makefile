@@ -92,8 +92,14 @@ soak: build wrk
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
-# Peers for the benchmark: nginx from Debian; wasmtime and static-web-server when present.
-bench-deps: wrk
+# Peers for the benchmark: nginx from Debian, static-web-server (a Rust server our users
+# would pick instead) built once into the tools dir; wasmtime serve when installed.
+SWS := $(TOOLS)/bin/static-web-server
+$(SWS):
+	CARGO_TARGET_DIR=$(CURDIR)/target/tools $(CARGO) install --locked static-web-server \
+	  --version 2.44.1 --root $(TOOLS)
+
+bench-deps: wrk $(SWS)
 	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
 
 BENCH_ARGS ?= --seconds 5 --rounds 2
