@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -142,11 +143,12 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def servers(root, base, binary):
+def servers(root, base, binary, variants):
     out = []
-    port = free_port()
-    out.append(Server("sandserve", [binary, root, "--port", str(port), "--bind", "127.0.0.1",
-                                    "-q", "--no-compress"], port))
+    for name, argv in [("sandserve", [binary])] + variants:
+        port = free_port()
+        out.append(Server(name, argv + [root, "--port", str(port), "--bind", "127.0.0.1",
+                                        "-q", "--no-compress"], port))
     wasm = os.path.join(ROOT, "target/wasm32-wasip2/release/sandserve.wasm")
     if shutil.which("wasmtime"):
         port = free_port()
@@ -238,6 +240,11 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--only", default=None, help="comma-separated workload names")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=BINARY [FLAGS]",
+                    help="another sandserve build or flag set, measured in the same rounds "
+                         "(for A/B comparisons); repeatable")
+    ap.add_argument("--servers", default=None,
+                    help="comma-separated server names to run (default: all available)")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench/results/latest.json"))
     args = ap.parse_args()
     workloads = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
@@ -245,7 +252,14 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sandserve-bench") as base:
         root, files = make_fixture(base)
         want = {name: sha256_file(os.path.join(root, name)) for name in files}
-        pool = servers(root, base, args.binary)
+        variants = []
+        for spec in args.variant:
+            name, _, command = spec.partition("=")
+            variants.append((name, shlex.split(command)))
+        pool = servers(root, base, args.binary, variants)
+        if args.servers:
+            keep = args.servers.split(",")
+            pool = [s for s in pool if s.name in keep]
         started = []
         try:
             for server in pool:
@@ -294,6 +308,10 @@ def main():
             cell["ratio_to_nginx"] = cell["median"] / nginx if nginx else None
         report["workloads"][name] = {"connections": conns, "servers": row}
     report["startup_ms"] = {s.name: s.startup_ms for s in started}
+    report["peak_rss_mib"] = {
+        s.name: max((r["peak_rss_kib"] for (_, who), runs in samples.items() if who == s.name
+                     for r in runs), default=0) / 1024
+        for s in started}
 
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
@@ -309,6 +327,8 @@ def main():
                   f"{cell['peak_rss_mib']:>8.1f}")
     print("start-up to first response (ms): " +
           ", ".join(f"{k} {v:.0f}" for k, v in report["startup_ms"].items()))
+    print("peak RSS over the whole run (MiB): " +
+          ", ".join(f"{k} {v:.1f}" for k, v in report["peak_rss_mib"].items()))
     print(f"results: {args.json}")
 
 
