@@ -37,7 +37,7 @@ test-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium >/dev/null) || echo "WARNING: chromium not installed; the browser test will be skipped"
 
-unit:
+unit: guests
 	$(CARGO) test --release --lib -p sandserve
 	$(CARGO) test --release -p sandserve-host
 

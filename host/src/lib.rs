@@ -6,9 +6,14 @@
 
 mod access_log;
 mod compile_cache;
+mod guest;
+mod guest_body;
+mod idle;
+mod instance;
 pub mod limits;
 mod runtime;
 mod server;
+mod state;
 
 pub use limits::Limits;
 pub use server::{Handler, ResponseBody, Server, ServerBuilder};

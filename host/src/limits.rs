@@ -25,6 +25,9 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Most header fields in one request (431 beyond it).
     pub max_headers: usize,
+    /// Requests one guest instance serves before it is replaced; 1 gives every request a
+    /// fresh instance.
+    pub reuse: u32,
 }
 
 impl Default for Limits {
@@ -39,12 +42,27 @@ impl Default for Limits {
             max_request_line: 64 << 10,
             max_header_bytes: 64 << 10,
             max_headers: 100,
+            reuse: DEFAULT_REUSE,
         }
     }
 }
 
 /// Epoch ticks drive the CPU deadline: this is their period.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Default for `--reuse`.
+pub const DEFAULT_REUSE: u32 = 1000;
+
+/// An instance whose linear memory grew past this is not reused: an idle instance keeps
+/// every page it touched, so this bounds what the idle set can hold on to.
+pub(crate) const REUSE_MAX_MEMORY: usize = 8 << 20;
+
+/// Idle instances kept per worker thread.
+pub(crate) const IDLE_PER_THREAD: usize = 4;
+
+/// How long an idle instance is kept before it is dropped, and how often that is checked.
+pub(crate) const IDLE_TTL: Duration = Duration::from_secs(5);
+pub(crate) const IDLE_SWEEP: Duration = Duration::from_secs(1);
 
 /// Parses `64M`, `64MiB`, `512k`, `1G` or plain bytes.
 pub fn parse_size(text: &str) -> Result<usize, String> {

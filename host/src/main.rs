@@ -101,6 +101,11 @@ struct Args {
     /// Time to receive a request head, and to keep an idle keep-alive connection (e.g. 10s).
     #[arg(long, value_name = "TIME", value_parser = limits::parse_duration, default_value = "10s")]
     header_timeout: Duration,
+
+    /// Requests one guest instance serves before a fresh one replaces it (1: a fresh
+    /// instance for every request).
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_REUSE, value_parser = clap::value_parser!(u32).range(1..))]
+    reuse: u32,
 }
 
 fn main() -> ExitCode {
@@ -171,6 +176,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             queue_timeout: args.queue_timeout,
             max_connections: args.max_connections as usize,
             header_timeout: args.header_timeout,
+            reuse: args.reuse,
             ..Limits::default()
         });
     if args.no_compile_cache {

@@ -1,46 +1,44 @@
-//! The sandbox: one engine and one pre-instantiated component, then a fresh store and
-//! instance per request that sees only the read-only preopen and the `SANDSERVE_*` variables.
+//! The sandbox: one engine and one pre-instantiated component; each request runs in a warm
+//! instance from the idle set, or a new one, that sees only the read-only preopen and the
+//! `SANDSERVE_*` variables. Instances serve at most `--reuse` requests and are dropped on any
+//! trap, interrupt or error (see `instance`).
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::task::Poll;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context as _};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::{oneshot, Semaphore};
-use tokio::task::JoinHandle;
-use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{
-    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
-    UpdateDeadline,
-};
+use wasmtime::component::Linker;
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime_wasi::filesystem::WasiFilesystemCtx;
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::compile_cache;
-use crate::limits::{Limits, EPOCH_TICK};
+use crate::guest::{Call, Guest, Returned};
+use crate::guest_body::GuestBody;
+use crate::idle::{self, IdleSet};
+use crate::instance::{Recipe, ResponseSender, ReusePolicy, Warm};
+use crate::limits::{self, Limits, EPOCH_TICK};
+use crate::state::State;
 
 /// The compiled component and everything needed to run one request in it.
 pub struct Runtime {
-    pre: ProxyPre<State>,
-    /// The read-only preopen of the served directory, opened once: each request's context
-    /// gets a clone sharing the handle, instead of opening the path again.
-    filesystem: WasiFilesystemCtx,
-    env: Vec<(String, String)>,
-    /// One permit per pooled instance slot: a request waits here, not in the allocator.
+    recipe: Arc<Recipe>,
+    idle: Arc<IdleSet>,
+    reuse: ReusePolicy,
+    /// One permit per running request: a request waits here, not in the allocator.
     slots: Arc<Semaphore>,
     queue_timeout: Duration,
-    cpu_time: Duration,
 }
 
 impl Runtime {
@@ -52,8 +50,15 @@ impl Runtime {
         limits: &Limits,
         cache_dir: Option<&std::path::Path>,
     ) -> anyhow::Result<Runtime> {
-        let engine = Engine::new(&engine_config(limits)).map_err(wasm_error)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let idle = Arc::new(IdleSet::new(
+            threads,
+            limits::IDLE_PER_THREAD,
+            limits::IDLE_TTL,
+        ));
+        let engine = Engine::new(&engine_config(limits, idle.capacity())).map_err(wasm_error)?;
         start_epoch_ticker(&engine);
+        idle::start_reaper(Arc::downgrade(&idle), limits::IDLE_SWEEP);
         let component = compile_cache::load(&engine, component, cache_dir)
             .map_err(wasm_error)
             .context("compiling the component")?;
@@ -66,16 +71,23 @@ impl Runtime {
             .map_err(wasm_error)
             .context("the component is not a wasi:http proxy this host can run")?;
         Ok(Runtime {
-            pre,
-            filesystem: open_root(&root)?,
-            env,
+            recipe: Arc::new(Recipe {
+                pre,
+                filesystem: open_root(&root)?,
+                env,
+                cpu_time: limits.cpu_time,
+            }),
+            idle,
+            reuse: ReusePolicy {
+                max_requests: limits.reuse.max(1),
+                max_memory: limits::REUSE_MAX_MEMORY,
+            },
             slots: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
             queue_timeout: limits.queue_timeout,
-            cpu_time: limits.cpu_time,
         })
     }
 
-    /// Runs `request` in a new instance. Any guest fault becomes a 500 for this request only.
+    /// Runs `request` in a guest instance. Any guest fault becomes a 500 for this request only.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<HyperOutgoingBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -95,6 +107,7 @@ impl Runtime {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
     {
+        let head_only = request.method() == Method::HEAD;
         // Any body type an embedder's router hands over; its errors become wasi:http ones.
         let request = request.map(|body| {
             body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
@@ -103,122 +116,91 @@ impl Runtime {
         let Ok(Ok(slot)) = tokio::time::timeout(self.queue_timeout, slot).await else {
             return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
         };
-        let mut store = Store::new(
-            self.pre.engine(),
-            State::new(&self.filesystem, &self.env, self.cpu_time),
-        );
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(meter_cpu);
-        let (sender, receiver) = oneshot::channel();
-        let request = store
-            .data_mut()
-            .http()
-            .new_incoming_request(Scheme::Http, request)
-            .map_err(wasm_error)?;
-        let out = store
-            .data_mut()
-            .http()
-            .new_response_outparam(sender)
-            .map_err(wasm_error)?;
-        let pre = self.pre.clone();
-        // The guest keeps running after it hands over the response head: it streams the body.
-        let task = tokio::spawn(async move {
-            // The slot is held until the guest returns, which is after the body is streamed.
-            let _slot = slot;
-            let proxy = pre.instantiate_async(&mut store).await?;
-            let handled = proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, request, out)
-                .await;
-            // Let the connection write the response out before this thread spends time
-            // tearing the instance down: the client reads while we clean up.
-            tokio::task::yield_now().await;
-            drop(store);
-            handled
-        });
-        match receiver.await {
-            Ok(Ok(response)) => Ok(response.map(|body| GuestBody::new(body, task).boxed_unsync())),
-            Ok(Err(code)) => Err(anyhow!("the component answered with error {code:?}")),
-            Err(_) => {
-                let error = match task.await {
-                    Ok(Ok(())) => anyhow!("the component returned without a response"),
-                    Ok(Err(error)) => wasm_error(error),
-                    Err(join) => anyhow!("the request task failed: {join}"),
+        let (sender, mut receiver) = oneshot::channel();
+        let call = self.call_guest(request, sender);
+        let mut guest = Guest::new(call, slot, self.idle.clone(), self.reuse);
+        // Run the guest until it hands over a response head, or returns without one.
+        let head = std::future::poll_fn(|cx| {
+            let ended = guest.poll_end(cx).is_ready();
+            match Pin::new(&mut receiver).poll(cx) {
+                Poll::Ready(head) => Poll::Ready(head.ok()),
+                Poll::Pending if ended => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        match head {
+            Some(Ok(response)) => {
+                let expected = if head_only || !response_has_body(response.status()) {
+                    Some(0)
+                } else {
+                    content_length(response.headers())
                 };
+                Ok(response.map(|body| GuestBody::new(body, guest, expected).boxed_unsync()))
+            }
+            Some(Err(code)) => Err(anyhow!("the component answered with error {code:?}")),
+            None => {
+                let error = guest
+                    .take_error()
+                    .unwrap_or_else(|| anyhow!("the component returned without a response"));
                 Err(error.context("no response from the component"))
             }
         }
     }
-}
 
-/// A response body that only ends cleanly if the guest did: a guest that traps mid-stream
-/// must cut the connection, not end the body as if it were whole.
-struct GuestBody {
-    inner: HyperOutgoingBody,
-    guest: Option<JoinHandle<wasmtime::Result<()>>>,
-}
-
-impl GuestBody {
-    fn new(inner: HyperOutgoingBody, guest: JoinHandle<wasmtime::Result<()>>) -> GuestBody {
-        GuestBody {
-            inner,
-            guest: Some(guest),
-        }
+    /// The guest's side of one request: a warm instance from the idle set or a new one,
+    /// then its `handle`.
+    fn call_guest<B>(&self, request: Request<B>, response: ResponseSender) -> Call
+    where
+        B: http_body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + 'static,
+    {
+        let (recipe, idle) = (self.recipe.clone(), self.idle.clone());
+        Box::pin(async move {
+            let mut warm = match idle.take() {
+                Some(warm) => warm,
+                None => match Warm::new(&recipe).await {
+                    Ok(warm) => warm,
+                    Err(error) => {
+                        return Returned {
+                            warm: None,
+                            result: Err(wasm_error(error).context("instantiating the component")),
+                        }
+                    }
+                },
+            };
+            let result = warm.handle(request, response).await.map_err(wasm_error);
+            Returned {
+                warm: Some(warm),
+                result,
+            }
+        })
     }
 }
 
-impl http_body::Body for GuestBody {
-    type Data = Bytes;
-    type Error = wasmtime_wasi_http::Error;
+/// Whether a response with `status` has a body on the wire (RFC 9110 §6.4.1).
+fn response_has_body(status: StatusCode) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
+}
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        match Pin::new(&mut self.inner).poll_frame(cx) {
-            Poll::Ready(None) => {}
-            other => return other,
-        }
-        let Some(guest) = self.guest.as_mut() else {
-            return Poll::Ready(None);
-        };
-        // The body ended: wait for the guest to return to learn whether it finished or died.
-        let outcome = std::task::ready!(Pin::new(guest).poll(cx));
-        self.guest = None;
-        let failure = match outcome {
-            Ok(Ok(())) => return Poll::Ready(None),
-            Ok(Err(error)) => wasm_error(error),
-            Err(join) => anyhow!("the request task failed: {join}"),
-        };
-        log_failure(&failure.context("the component failed while streaming"));
-        Poll::Ready(Some(Err(wasmtime_wasi_http::Error::InternalError(Some(
-            "the component failed while streaming".into(),
-        )))))
+/// The declared body length, if there is exactly one valid `Content-Length`.
+fn content_length(headers: &hyper::HeaderMap) -> Option<u64> {
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
     }
+    value.to_str().ok()?.parse().ok()
 }
 
 /// One line per failure: wasm backtraces are multi-line and would break the log's shape.
-fn log_failure(error: &anyhow::Error) {
+pub(crate) fn log_failure(error: &anyhow::Error) {
     let text = format!("{error:#}");
     eprintln!(
         "sandserve: request failed: {}",
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     );
-}
-
-/// Guest CPU accounting, called each time a running guest crosses an epoch tick. Ticks
-/// arrive about `EPOCH_TICK` apart while the guest computes; a longer gap means it was
-/// blocked in a host call (a slow client, the disk), which is charged one tick at most.
-fn meter_cpu(mut store: StoreContextMut<'_, State>) -> wasmtime::Result<UpdateDeadline> {
-    let cpu = &mut store.data_mut().cpu;
-    let now = Instant::now();
-    cpu.used += now.duration_since(cpu.last).min(EPOCH_TICK * 2);
-    cpu.last = now;
-    if cpu.used > cpu.limit {
-        return Ok(UpdateDeadline::Interrupt);
-    }
-    // Yielding each tick keeps one busy guest from starving the other requests on its thread.
-    Ok(UpdateDeadline::Yield(1))
 }
 
 /// Advances the engine's epoch every tick for as long as the engine lives.
@@ -239,11 +221,13 @@ fn start_epoch_ticker(engine: &Engine) {
 /// Bytes of each pooled memory, table and stack reset in place rather than decommitted.
 const KEEP_RESIDENT: usize = 2 << 20;
 
-fn engine_config(limits: &Limits) -> wasmtime::Config {
+/// `idle` more instances than requests may be alive: those waiting in the idle set.
+fn engine_config(limits: &Limits, idle: usize) -> wasmtime::Config {
     let mut pool = PoolingAllocationConfig::default();
-    let instances = limits.max_concurrent;
+    let instances = limits.max_concurrent + u32::try_from(idle).unwrap_or(u32::MAX);
     // A std-built component holds a few core instances, memories and tables (the main module,
-    // the WASI adapter, shims); size the pool so every concurrent request fits.
+    // the WASI adapter, shims); size the pool so every concurrent request and every idle
+    // instance fits.
     pool.total_component_instances(instances)
         .total_core_instances(instances * 8)
         .total_memories(instances * 2)
@@ -294,39 +278,6 @@ pub(crate) fn error_page(status: StatusCode) -> Response<HyperOutgoingBody> {
     response
 }
 
-/// Per-request store data: WASI with one read-only directory, and wasi:http.
-struct State {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: NoOutgoingRequests,
-    cpu: CpuMeter,
-}
-
-struct CpuMeter {
-    used: Duration,
-    last: Instant,
-    limit: Duration,
-}
-
-impl State {
-    fn new(filesystem: &WasiFilesystemCtx, env: &[(String, String)], cpu_time: Duration) -> State {
-        let mut wasi = WasiCtxBuilder::new().envs(env).build();
-        *wasi.filesystem() = filesystem.clone();
-        State {
-            wasi,
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: NoOutgoingRequests,
-            cpu: CpuMeter {
-                used: Duration::ZERO,
-                last: Instant::now(),
-                limit: cpu_time,
-            },
-        }
-    }
-}
-
 /// Opens `root` read-only as the guest's `/`, once for all requests.
 fn open_root(root: &std::path::Path) -> anyhow::Result<WasiFilesystemCtx> {
     let mut wasi = WasiCtxBuilder::new();
@@ -337,47 +288,4 @@ fn open_root(root: &std::path::Path) -> anyhow::Result<WasiFilesystemCtx> {
         .map_err(wasm_error)
         .context("opening the served directory")?;
     Ok(wasi.build().filesystem().clone())
-}
-
-impl WasiView for State {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for State {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
-
-/// A file server has no business calling out: outgoing requests are denied.
-struct NoOutgoingRequests;
-
-impl WasiHttpHooks for NoOutgoingRequests {
-    fn send_request(
-        &mut self,
-        _request: hyper::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        hyper::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                    ),
-                    wasmtime_wasi_http::Error,
-                >,
-            > + Send,
-    > {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
-    }
 }

@@ -1,0 +1,107 @@
+//! Warm instances waiting for their next request: a few per thread, most recently used
+//! first, each dropped after a short idle time so that an idle server gives its memory back.
+//!
+//! Each thread has its own shard, so a worker takes back the instance it just used (its
+//! store is still in that core's cache) and never waits on another worker's lock.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use crate::instance::Warm;
+
+/// One thread's idle instances with the time each went idle, oldest first.
+type Shard = Mutex<Vec<(Instant, Warm)>>;
+
+/// Bounded, expiring sets of idle instances, one per thread.
+pub(crate) struct IdleSet {
+    shards: Box<[Shard]>,
+    per_shard: usize,
+    ttl: Duration,
+}
+
+impl IdleSet {
+    /// `shards` sets of at most `per_shard` instances, each kept at most `ttl` while idle.
+    pub(crate) fn new(shards: usize, per_shard: usize, ttl: Duration) -> IdleSet {
+        IdleSet {
+            shards: (0..shards.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
+            per_shard,
+            ttl,
+        }
+    }
+
+    /// Most instances the set can hold at once: the pool must have room for them too.
+    pub(crate) fn capacity(&self) -> usize {
+        self.shards.len() * self.per_shard
+    }
+
+    /// The calling thread's most recently returned instance, if any.
+    pub(crate) fn take(&self) -> Option<Warm> {
+        self.shard().lock().ok()?.pop().map(|(_, warm)| warm)
+    }
+
+    /// Keeps `warm` for the calling thread's next request; drops it if the set is full.
+    pub(crate) fn put(&self, warm: Warm) {
+        let Ok(mut shard) = self.shard().lock() else {
+            return;
+        };
+        if shard.len() < self.per_shard {
+            shard.push((Instant::now(), warm));
+            return;
+        }
+        drop(shard);
+        // Dropped outside the lock: tearing an instance down is the slow part.
+        drop(warm);
+    }
+
+    /// Drops every instance idle for longer than the time-to-live.
+    pub(crate) fn expire(&self) {
+        let now = Instant::now();
+        for shard in self.shards.iter() {
+            let expired: Vec<_> = {
+                let Ok(mut shard) = shard.lock() else {
+                    continue;
+                };
+                // Oldest first: instances are pushed in the order they went idle.
+                let stale = shard
+                    .iter()
+                    .take_while(|(since, _)| now.duration_since(*since) > self.ttl)
+                    .count();
+                shard.drain(..stale).collect()
+            };
+            drop(expired);
+        }
+    }
+
+    fn shard(&self) -> &Shard {
+        &self.shards[thread_index() % self.shards.len()]
+    }
+}
+
+/// A small number per thread, handed out in the order threads first ask: the server's
+/// worker threads are the only callers, so each gets a shard of its own.
+fn thread_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    INDEX.with(|index| *index)
+}
+
+/// Sweeps `idle` for expired instances for as long as it exists.
+pub(crate) fn start_reaper(idle: Weak<IdleSet>, period: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("sandserve-idle".into())
+        .spawn(move || {
+            while let Some(idle) = idle.upgrade() {
+                idle.expire();
+                drop(idle);
+                std::thread::sleep(period);
+            }
+        });
+    // Without the sweeper idle instances live until they are used again or the server
+    // stops; serving still works, so this is not worth failing start-up over.
+    if let Err(error) = spawned {
+        eprintln!("sandserve: no idle-instance sweeper: {error}");
+    }
+}
