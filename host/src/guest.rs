@@ -120,12 +120,22 @@ impl Guest {
         }
     }
 
-    /// Tears `doomed` down off the response path, then gives the slot back.
+    /// Tears `doomed` down and then gives the slot back. A request alone on the server
+    /// leaves it to a task that runs once its response is out, so the client reads while
+    /// this thread cleans up; with others in flight that task would queue behind them,
+    /// each holding another instance meanwhile (1 KiB at c=64, `--reuse 1`: 55 instead of
+    /// 47 us of CPU per request, 51 instead of 17 MiB peak RSS), so it happens here.
     fn retire(&mut self, doomed: impl Send + 'static) {
         let slot = self.slot.take();
+        let alone = slot.as_ref().is_some_and(|slot| {
+            slot.semaphore().available_permits() + 1 >= self.policy.max_concurrent
+        });
+        if !alone {
+            drop(doomed);
+            drop(slot);
+            return;
+        }
         spawn_or_drop(async move {
-            // Let the connection write its response out first: the client reads while
-            // this thread cleans up.
             tokio::task::yield_now().await;
             drop(doomed);
             drop(slot);

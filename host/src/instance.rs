@@ -36,6 +36,9 @@ pub(crate) struct ReusePolicy {
     pub(crate) max_requests: u32,
     /// Linear memory (all of the instance's memories together) past which it is dropped.
     pub(crate) max_memory: usize,
+    /// Requests that may run at once (`--max-concurrent`): how a request can tell it is
+    /// the only one in flight.
+    pub(crate) max_concurrent: usize,
 }
 
 /// Where the guest's response head goes once it has one.

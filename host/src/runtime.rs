@@ -81,6 +81,7 @@ impl Runtime {
             reuse: ReusePolicy {
                 max_requests: limits.reuse.max(1),
                 max_memory: limits::REUSE_MAX_MEMORY,
+                max_concurrent: limits.max_concurrent as usize,
             },
             slots: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
             queue_timeout: limits.queue_timeout,
