@@ -11,6 +11,7 @@ mod guest_body;
 mod idle;
 mod instance;
 pub mod limits;
+mod readdir;
 mod runtime;
 mod server;
 mod state;

@@ -29,6 +29,7 @@ use crate::guest_body::GuestBody;
 use crate::idle::{self, IdleSet};
 use crate::instance::{Recipe, ResponseSender, ReusePolicy, Warm};
 use crate::limits::{self, Limits, EPOCH_TICK};
+use crate::readdir;
 use crate::state::State;
 
 /// The compiled component and everything needed to run one request in it.
@@ -65,6 +66,7 @@ impl Runtime {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wasm_error)?;
+        readdir::add_to_linker(&mut linker).map_err(wasm_error)?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)
