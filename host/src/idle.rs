@@ -3,6 +3,9 @@
 //!
 //! Each thread has its own shard, so a worker takes back the instance it just used (its
 //! store is still in that core's cache) and never waits on another worker's lock.
+//!
+//! The sweeper also notices when the server has gone quiet (no instance taken or returned
+//! since its last look) and then gives the host heap's free memory back (see `heap`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Weak};
@@ -10,8 +13,15 @@ use std::time::{Duration, Instant};
 
 use crate::instance::Warm;
 
-/// One thread's idle instances with the time each went idle, oldest first.
-type Shard = Mutex<Vec<(Instant, Warm)>>;
+/// One thread's idle instances with the time each went idle, oldest first, and how many
+/// times the set was used.
+type Shard = Mutex<ShardState>;
+
+#[derive(Default)]
+struct ShardState {
+    idle: Vec<(Instant, Warm)>,
+    uses: u64,
+}
 
 /// Bounded, expiring sets of idle instances, one per thread.
 pub(crate) struct IdleSet {
@@ -24,7 +34,7 @@ impl IdleSet {
     /// `shards` sets of at most `per_shard` instances, each kept at most `ttl` while idle.
     pub(crate) fn new(shards: usize, per_shard: usize, ttl: Duration) -> IdleSet {
         IdleSet {
-            shards: (0..shards.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
+            shards: (0..shards.max(1)).map(|_| Shard::default()).collect(),
             per_shard,
             ttl,
         }
@@ -37,7 +47,9 @@ impl IdleSet {
 
     /// The calling thread's most recently returned instance, if any.
     pub(crate) fn take(&self) -> Option<Warm> {
-        self.shard().lock().ok()?.pop().map(|(_, warm)| warm)
+        let mut shard = self.shard().lock().ok()?;
+        shard.uses += 1;
+        shard.idle.pop().map(|(_, warm)| warm)
     }
 
     /// Keeps `warm` for the calling thread's next request; drops it if the set is full.
@@ -45,8 +57,9 @@ impl IdleSet {
         let Ok(mut shard) = self.shard().lock() else {
             return;
         };
-        if shard.len() < self.per_shard {
-            shard.push((Instant::now(), warm));
+        shard.uses += 1;
+        if shard.idle.len() < self.per_shard {
+            shard.idle.push((Instant::now(), warm));
             return;
         }
         drop(shard);
@@ -64,13 +77,22 @@ impl IdleSet {
                 };
                 // Oldest first: instances are pushed in the order they went idle.
                 let stale = shard
+                    .idle
                     .iter()
                     .take_while(|(since, _)| now.duration_since(*since) > self.ttl)
                     .count();
-                shard.drain(..stale).collect()
+                shard.idle.drain(..stale).collect()
             };
             drop(expired);
         }
+    }
+
+    /// Times instances were taken or returned, over all threads.
+    fn uses(&self) -> u64 {
+        self.shards
+            .iter()
+            .filter_map(|shard| shard.lock().ok().map(|shard| shard.uses))
+            .sum()
     }
 
     fn shard(&self) -> &Shard {
@@ -88,14 +110,23 @@ fn thread_index() -> usize {
     INDEX.with(|index| *index)
 }
 
-/// Sweeps `idle` for expired instances for as long as it exists.
-pub(crate) fn start_reaper(idle: Weak<IdleSet>, period: Duration) {
+/// Sweeps `idle` every `period` for as long as it exists: drops expired instances, and
+/// releases free heap memory once per quiet spell.
+pub(crate) fn start_sweeper(idle: Weak<IdleSet>, period: Duration) {
     let spawned = std::thread::Builder::new()
         .name("sandserve-idle".into())
         .spawn(move || {
+            let (mut last_uses, mut released) = (0, true);
             while let Some(idle) = idle.upgrade() {
                 idle.expire();
+                let uses = idle.uses();
                 drop(idle);
+                if uses != last_uses {
+                    (last_uses, released) = (uses, false);
+                } else if !released {
+                    crate::heap::release_free_memory();
+                    released = true;
+                }
                 std::thread::sleep(period);
             }
         });

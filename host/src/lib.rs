@@ -8,6 +8,7 @@ mod access_log;
 mod compile_cache;
 mod guest;
 mod guest_body;
+mod heap;
 mod idle;
 mod instance;
 pub mod limits;

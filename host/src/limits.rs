@@ -62,9 +62,11 @@ pub(crate) const REUSE_MAX_MEMORY: usize = 8 << 20;
 /// Idle instances kept per worker thread.
 pub(crate) const IDLE_PER_THREAD: usize = 4;
 
-/// How long an idle instance is kept before it is dropped, and how often that is checked.
+/// How long an idle instance is kept before it is dropped.
 pub(crate) const IDLE_TTL: Duration = Duration::from_secs(5);
-pub(crate) const IDLE_SWEEP: Duration = Duration::from_secs(1);
+
+/// How often idle instances are checked for expiry, and the server for having gone quiet.
+pub(crate) const IDLE_SWEEP: Duration = Duration::from_millis(250);
 
 /// Parses `64M`, `64MiB`, `512k`, `1G` or plain bytes.
 pub fn parse_size(text: &str) -> Result<usize, String> {

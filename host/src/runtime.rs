@@ -59,7 +59,7 @@ impl Runtime {
         ));
         let engine = Engine::new(&engine_config(limits, idle.capacity())).map_err(wasm_error)?;
         start_epoch_ticker(&engine);
-        idle::start_reaper(Arc::downgrade(&idle), limits::IDLE_SWEEP);
+        idle::start_sweeper(Arc::downgrade(&idle), limits::IDLE_SWEEP);
         let component = compile_cache::load(&engine, component, cache_dir)
             .map_err(wasm_error)
             .context("compiling the component")?;
