@@ -3,8 +3,8 @@
 
 Passes when wrk reports no socket errors and no non-2xx/3xx responses, a normal request
 answers in under 100 ms while the idle connections are held, and afterwards the server's
-open file descriptors are back to their baseline and its RSS is within 10% of its value
-after warm-up. Traffic goes to 127.0.0.1 only; every loop is bounded in time.
+open file descriptors are back to their baseline, its RSS is within 10% of its value
+after warm-up, and its peak RSS over the whole run stayed within --max-peak-rss-mib. Traffic goes to 127.0.0.1 only; every loop is bounded in time.
 """
 
 import argparse
@@ -59,9 +59,9 @@ def proc_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def proc_rss_kib(pid):
+def proc_rss_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        return int(re.search(field + r":\s+(\d+)", f.read()).group(1))
 
 
 def timed_get(url):
@@ -80,6 +80,8 @@ def main():
     ap.add_argument("--idle", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=15)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--max-peak-rss-mib", type=float, default=64,
+                    help="fail if the server's peak RSS over the whole soak exceeds this")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sandserve-soak") as base:
@@ -121,18 +123,23 @@ def main():
             time.sleep(1.0)
             fds_after = proc_fds(server.pid)
             rss_after = proc_rss_kib(server.pid)
+            # The kernel's high-water mark: the peak over the whole run, warm-up included.
+            rss_peak = proc_rss_kib(server.pid, "VmHWM")
 
             requests = int(re.search(r"(\d+) requests in", wrk).group(1))
             m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", wrk)
             socket_errors = sum(int(x) for x in m.groups()) if m else 0
+            error_kinds = dict(zip(("connect", "read", "write", "timeout"),
+                                   map(int, m.groups()))) if m else {}
             m = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk)
             bad = int(m.group(1)) if m else 0
             result = {
                 "seconds": args.seconds, "connections": args.connections, "idle": args.idle,
-                "requests": requests, "socket_errors": socket_errors, "non_2xx_3xx": bad,
+                "requests": requests, "socket_errors": socket_errors,
+                "socket_error_kinds": error_kinds, "non_2xx_3xx": bad,
                 "latency_ms_with_idle": round(latency_with_idle, 2),
                 "fds_before": fds_before, "fds_after": fds_after,
-                "rss_kib_warm": rss_warm, "rss_kib_after": rss_after,
+                "rss_kib_warm": rss_warm, "rss_kib_after": rss_after, "rss_kib_peak": rss_peak,
             }
             print(json.dumps(result, indent=2))
             if args.json:
@@ -149,6 +156,8 @@ def main():
                 failures.append(f"fds {fds_before} -> {fds_after}")
             if rss_after > rss_warm * 1.10:
                 failures.append(f"RSS {rss_warm} -> {rss_after} KiB")
+            if rss_peak > args.max_peak_rss_mib * 1024:
+                failures.append(f"peak RSS {rss_peak} KiB over {args.max_peak_rss_mib} MiB")
             if server.poll() is not None:
                 failures.append("server exited")
             for f in failures:
