@@ -132,8 +132,8 @@ impl ServerBuilder {
     }
 }
 
-/// The sandboxed file server as a request handler: cheap to clone, one fresh component
-/// instance per request.
+/// The sandboxed file server as a request handler: cheap to clone; requests run in warm
+/// guest instances, each reused for a bounded number of requests (see [`Limits::reuse`]).
 #[derive(Clone)]
 pub struct Handler {
     runtime: Arc<Runtime>,
