@@ -3,8 +3,8 @@
 //! glibc keeps freed memory inside its arenas: after a burst of connections and response
 //! buffers, RSS stays at the burst's high-water mark although little of it is in use (in a
 //! 20 s soak at c=256 with 1000 idle connections, 17 MiB of 37). The idle sweeper calls this
-//! once the server has gone quiet, so a quiet server's RSS is what it actually uses, at no
-//! cost to a busy one.
+//! while the server is quiet, so a quiet server's RSS is what it actually uses, at no cost
+//! to a busy one.
 
 /// Returns free heap pages to the OS (glibc's `malloc_trim`); a no-op on other C libraries.
 pub(crate) fn release_free_memory() {

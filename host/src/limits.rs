@@ -50,10 +50,11 @@ impl Default for Limits {
 /// Epoch ticks drive the CPU deadline: this is their period.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Default for `--reuse`: the smallest count within 3% of unbounded reuse. Server CPU per
-/// 1 KiB request at c=64 (c=1): 46 us (47) fresh, 32 (34) at 10, 28.4 (28.7) at 100, 27.8
-/// (27.9) at 1000 and 10000. Fewer requests per instance keep less history in one heap.
-pub const DEFAULT_REUSE: u32 = 100;
+/// Default for `--reuse`. A retired instance gives all its memory back (see the pool in
+/// `runtime`), so a new one faults its pages in again: a whole instance life costs about
+/// 87 us of server CPU (1 KiB at c=64: 35.1 us per request at `--reuse 10` against 26.4 at
+/// 10000). Spread over 1000 requests that is 0.09 us, under 0.5%; over 100 it would be 3%.
+pub const DEFAULT_REUSE: u32 = 1000;
 
 /// An instance whose linear memory grew past this is not reused: an idle instance keeps
 /// every page it touched, so this bounds what the idle set can hold on to. The sandserve

@@ -221,7 +221,8 @@ fn start_epoch_ticker(engine: &Engine) {
         .expect("spawning the epoch thread");
 }
 
-/// Bytes of each pooled memory, table and stack reset in place rather than decommitted.
+/// Bytes of each pooled memory, table and stack reset in place rather than decommitted,
+/// when every request tears its instance down (`--reuse 1`).
 const KEEP_RESIDENT: usize = 2 << 20;
 
 /// `idle` more instances than requests may be alive: those waiting in the idle set.
@@ -231,17 +232,20 @@ fn engine_config(limits: &Limits, idle: usize) -> wasmtime::Config {
     // A std-built component holds a few core instances, memories and tables (the main module,
     // the WASI adapter, shims); size the pool so every concurrent request and every idle
     // instance fits.
+    // With a teardown per request, reset small memories and tables in place and keep them
+    // mapped: returning pages with madvise costs a TLB shootdown across cores each time.
+    // With reuse a teardown is rare, and a slot that keeps its pages holds memory nobody
+    // uses, so everything goes back. Decommits are not batched either way, so a guest that
+    // grew to the cap gives its memory back at once.
+    let keep = if limits.reuse > 1 { 0 } else { KEEP_RESIDENT };
     pool.total_component_instances(instances)
         .total_core_instances(instances * 8)
         .total_memories(instances * 2)
         .total_tables(instances * 4)
         .max_memory_size(limits.max_memory)
-        // Reset small memories and tables in place and keep them mapped: returning pages
-        // with madvise costs a TLB shootdown across cores on every request. Decommits are
-        // not batched, so a guest that grew to the cap gives its memory back at once.
-        .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT)
-        .async_stack_keep_resident(KEEP_RESIDENT)
+        .linear_memory_keep_resident(keep)
+        .table_keep_resident(keep)
+        .async_stack_keep_resident(keep)
         // Where the kernel can say which pages a request dirtied (Linux 6.7+), reset only those.
         .pagemap_scan(wasmtime::Enabled::Auto);
     let mut config = wasmtime::Config::new();
