@@ -20,36 +20,36 @@ use flate2::Compression;
 use crate::encoding::Coding;
 
 /// The smallest body compressed on the fly.
-pub const MIN_SIZE: u64 = 1500;
+pub(crate) const MIN_SIZE: u64 = 1500;
 /// The largest body compressed on the fly.
-pub const MAX_SIZE: u64 = 32 << 20;
+pub(crate) const MAX_SIZE: u64 = 32 << 20;
 /// Bytes handed to the encoder at a time, and the size of the one read buffer.
-pub const CHUNK: usize = 16 * 1024;
+pub(crate) const CHUNK: usize = 16 * 1024;
 /// The codings this module can make, in the server's order of preference.
-pub const ON_THE_FLY: [Coding; 1] = [Coding::Gzip];
+pub(crate) const ON_THE_FLY: [Coding; 1] = [Coding::Gzip];
 
 /// zlib level 5: most of level 9's ratio on text at a fraction of its CPU.
 const GZIP_LEVEL: u32 = 5;
 
 /// Whether a body of this type (`text/css`, without parameters) and size is worth compressing.
-pub fn compressible(content_type_essence: &str, size: u64) -> bool {
+pub(crate) fn compressible(content_type_essence: &str, size: u64) -> bool {
     let essence = content_type_essence.trim().to_ascii_lowercase();
     crate::mime::is_compressible(&essence) && size_pays(size)
 }
 
 /// Whether a body of `size` bytes is worth compressing on the fly, whatever its type.
-pub fn size_pays(size: u64) -> bool {
+pub(crate) fn size_pays(size: u64) -> bool {
     (MIN_SIZE..=MAX_SIZE).contains(&size)
 }
 
 /// A streaming encoder writing compressed bytes to `W` as they are produced.
-pub struct Compressor<W: Write> {
+pub(crate) struct Compressor<W: Write> {
     gzip: GzEncoder<W>,
 }
 
 impl<W: Write> Compressor<W> {
     /// An encoder for `coding` over `sink`, or `None` if this module cannot make `coding`.
-    pub fn new(coding: Coding, sink: W) -> Option<Compressor<W>> {
+    pub(crate) fn new(coding: Coding, sink: W) -> Option<Compressor<W>> {
         match coding {
             Coding::Gzip => Some(Compressor {
                 gzip: GzEncoder::new(sink, Compression::new(GZIP_LEVEL)),
@@ -60,7 +60,7 @@ impl<W: Write> Compressor<W> {
 
     /// Compresses `bytes`, handing them to the encoder at most [`CHUNK`] at a time so the
     /// sink sees output as it is made.
-    pub fn write_chunks(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn write_chunks(&mut self, bytes: &[u8]) -> io::Result<()> {
         for chunk in bytes.chunks(CHUNK) {
             self.gzip.write_all(chunk)?;
         }
@@ -69,7 +69,7 @@ impl<W: Write> Compressor<W> {
 
     /// Compresses exactly `len` bytes read from `input`, one [`CHUNK`] at a time. Fails with
     /// `UnexpectedEof` if `input` ends early (the file shrank while being sent).
-    pub fn copy_from(&mut self, mut input: impl Read, len: u64) -> io::Result<()> {
+    pub(crate) fn copy_from(&mut self, mut input: impl Read, len: u64) -> io::Result<()> {
         let mut buf = vec![0; CHUNK];
         let mut left = len;
         while left > 0 {
@@ -87,7 +87,7 @@ impl<W: Write> Compressor<W> {
     }
 
     /// Writes the trailer and returns the sink. Without it the body is truncated.
-    pub fn finish(self) -> io::Result<W> {
+    pub(crate) fn finish(self) -> io::Result<W> {
         self.gzip.finish()
     }
 }

@@ -2,38 +2,40 @@
 //! `wasmtime serve` they come from `--env`, so every host configures the component the same
 //! way. Unknown variables are ignored and malformed values fall back to the default.
 
+use crate::visibility::Visibility;
+
 /// Settings that change what the component serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// Serve and list dot-files (`SANDSERVE_HIDDEN=1`).
-    pub hidden: bool,
+pub(crate) struct Config {
+    /// Whether dot-files are served and listed (`SANDSERVE_HIDDEN=1`).
+    pub(crate) visibility: Visibility,
     /// List directories that have no index file (`SANDSERVE_NO_LISTING=1` turns it off).
-    pub listing: bool,
+    pub(crate) listing: bool,
     /// Index file names tried in order for a directory (`SANDSERVE_INDEX=a.html,b.htm`).
-    pub index: Vec<String>,
+    pub(crate) index: Vec<String>,
     /// Served with 200 for GETs of missing paths that accept HTML (`SANDSERVE_SPA=index.html`).
-    pub spa: Option<String>,
+    pub(crate) spa: Option<String>,
     /// Served with 404 for missing paths (`SANDSERVE_NOT_FOUND=404.html`).
-    pub not_found: Option<String>,
+    pub(crate) not_found: Option<String>,
     /// `Access-Control-Allow-Origin: *` and preflight answers (`SANDSERVE_CORS=1`).
-    pub cors: bool,
+    pub(crate) cors: bool,
     /// Extra response headers, one `Name: value` per line (`SANDSERVE_HEADERS`).
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// Compress compressible responses on the fly (`SANDSERVE_NO_COMPRESS=1` turns it off).
-    pub compress: bool,
+    pub(crate) compress: bool,
     /// `Cache-Control` for files and listings (`SANDSERVE_CACHE_CONTROL`).
-    pub cache_control: String,
+    pub(crate) cache_control: String,
     /// The XML-RPC API at `/RPC2` (`SANDSERVE_XMLRPC=1`).
-    pub xmlrpc: bool,
+    pub(crate) xmlrpc: bool,
     /// Where an embedding router mounts the server (`SANDSERVE_BASE_PATH=/files`): prefixed
     /// to the absolute URLs the component generates (redirects, breadcrumbs).
-    pub base_path: String,
+    pub(crate) base_path: String,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
-            hidden: false,
+            visibility: Visibility::default(),
             listing: true,
             index: vec!["index.html".to_owned(), "index.htm".to_owned()],
             spa: None,
@@ -51,11 +53,11 @@ impl Default for Config {
 
 impl Config {
     /// Builds the configuration from `(name, value)` pairs such as `std::env::vars()`.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Config {
+    pub(crate) fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Config {
         let mut config = Config::default();
         for (name, value) in vars {
             match name.as_str() {
-                "SANDSERVE_HIDDEN" => config.hidden = truthy(&value),
+                "SANDSERVE_HIDDEN" => config.visibility = Visibility::new(truthy(&value)),
                 "SANDSERVE_NO_LISTING" => config.listing = !truthy(&value),
                 "SANDSERVE_INDEX" => {
                     config.index = value
@@ -86,7 +88,7 @@ impl Config {
 
 /// `Name: value` lines; lines without a colon or with an invalid name are dropped (the host
 /// validates `-H` before it gets here, this is for hand-written `--env`).
-pub fn parse_headers(text: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_headers(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| {
             let (name, value) = line.split_once(':')?;
@@ -135,9 +137,18 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         assert_eq!(vars(&[]), Config::default());
-        assert!(vars(&[("SANDSERVE_HIDDEN", "1")]).hidden);
-        assert!(vars(&[("SANDSERVE_HIDDEN", "true")]).hidden);
-        assert!(!vars(&[("SANDSERVE_HIDDEN", "0")]).hidden);
+        assert_eq!(
+            vars(&[("SANDSERVE_HIDDEN", "1")]).visibility,
+            Visibility::new(true)
+        );
+        assert_eq!(
+            vars(&[("SANDSERVE_HIDDEN", "true")]).visibility,
+            Visibility::new(true)
+        );
+        assert_eq!(
+            vars(&[("SANDSERVE_HIDDEN", "0")]).visibility,
+            Visibility::default()
+        );
         assert!(!vars(&[("SANDSERVE_NO_LISTING", "1")]).listing);
         assert_eq!(
             vars(&[("SANDSERVE_INDEX", "home.html, ,default.htm")]).index,

@@ -19,7 +19,7 @@ use http::HeaderMap;
 
 /// Content codings the server can send, precompressed on disk or made on the fly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
+pub(crate) enum Coding {
     Br,
     Zstd,
     Gzip,
@@ -27,10 +27,10 @@ pub enum Coding {
 
 impl Coding {
     /// The server's preference, smallest output first.
-    pub const PREFERENCE: [Coding; 3] = [Coding::Br, Coding::Zstd, Coding::Gzip];
+    pub(crate) const PREFERENCE: [Coding; 3] = [Coding::Br, Coding::Zstd, Coding::Gzip];
 
     /// The name in `Content-Encoding` and `Accept-Encoding`.
-    pub fn token(self) -> &'static str {
+    pub(crate) fn token(self) -> &'static str {
         match self {
             Coding::Br => "br",
             Coding::Zstd => "zstd",
@@ -39,7 +39,7 @@ impl Coding {
     }
 
     /// The sidecar file suffix: `NAME.br`, `NAME.zst`, `NAME.gz`.
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Coding::Br => ".br",
             Coding::Zstd => ".zst",
@@ -83,7 +83,7 @@ impl Weight {
 
 /// A parsed `Accept-Encoding`: the weight the client gave each name we care about, if any.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AcceptEncoding {
+pub(crate) struct AcceptEncoding {
     br: Option<Weight>,
     zstd: Option<Weight>,
     gzip: Option<Weight>,
@@ -93,7 +93,7 @@ pub struct AcceptEncoding {
 
 /// Parses every `Accept-Encoding` field line as one list (§5.3). Lines that are not visible
 /// ASCII cannot name a coding and are skipped.
-pub fn from_headers(headers: &HeaderMap) -> AcceptEncoding {
+pub(crate) fn from_headers(headers: &HeaderMap) -> AcceptEncoding {
     let mut accept = AcceptEncoding::default();
     for line in headers.get_all(ACCEPT_ENCODING) {
         if let Ok(line) = line.to_str() {
@@ -104,7 +104,7 @@ pub fn from_headers(headers: &HeaderMap) -> AcceptEncoding {
 }
 
 /// Parses one `Accept-Encoding` field value.
-pub fn parse_accept_encoding(value: &str) -> AcceptEncoding {
+pub(crate) fn parse_accept_encoding(value: &str) -> AcceptEncoding {
     let mut accept = AcceptEncoding::default();
     accept.add(value);
     accept
@@ -143,20 +143,20 @@ impl AcceptEncoding {
     }
 
     /// The weight the client gives `coding` (its own entry, else `*`, else 0), from 0 to 1.
-    pub fn accepts(&self, coding: Coding) -> f32 {
+    pub(crate) fn accepts(&self, coding: Coding) -> f32 {
         self.weight(coding).as_f32()
     }
 
     /// Whether an unencoded body is acceptable: unless `identity;q=0`, or `*;q=0` without an
     /// `identity` entry (§12.5.3). A server may still send identity then (most do, rather
     /// than answer 406); the caller decides.
-    pub fn accepts_identity(&self) -> bool {
+    pub(crate) fn accepts_identity(&self) -> bool {
         self.identity.or(self.any).is_none_or(|w| w > Weight(0))
     }
 
     /// The coding with the highest weight among `available`, ties going to the earlier one;
     /// `None` when the client accepts none of them.
-    pub fn choose(&self, available: &[Coding]) -> Option<Coding> {
+    pub(crate) fn choose(&self, available: &[Coding]) -> Option<Coding> {
         let mut best: Option<(Coding, Weight)> = None;
         for &coding in available {
             let w = self.weight(coding);

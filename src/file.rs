@@ -20,7 +20,7 @@ use crate::router::Request;
 use crate::validators::{self, Precondition};
 
 /// The full answer for a GET or HEAD of the file at `path`.
-pub fn reply(
+pub(crate) fn reply(
     request: &Request,
     fs: &dyn Fs,
     config: &Config,
@@ -209,7 +209,7 @@ pub fn reply(
 }
 
 /// A file served as it is, without validators or ranges: error pages and the SPA shell.
-pub fn plain(config: &Config, path: SafePath, meta: Metadata, status: StatusCode) -> Reply {
+pub(crate) fn plain(config: &Config, path: SafePath, meta: Metadata, status: StatusCode) -> Reply {
     let content_type = mime::content_type(path.file_name().unwrap_or_default());
     let mut reply = Reply::new(status)
         .header(CACHE_CONTROL, cache_control(config))
@@ -225,7 +225,7 @@ pub fn plain(config: &Config, path: SafePath, meta: Metadata, status: StatusCode
 }
 
 /// Marks a generated reply (a listing) for gzip when the client takes it and it pays.
-pub fn compress_text(request: &Request, config: &Config, reply: &mut Reply) {
+pub(crate) fn compress_text(request: &Request, config: &Config, reply: &mut Reply) {
     let Body::Text(html) = &reply.body else {
         return;
     };
@@ -245,7 +245,7 @@ pub fn compress_text(request: &Request, config: &Config, reply: &mut Reply) {
     }
 }
 
-pub fn cache_control(config: &Config) -> HeaderValue {
+pub(crate) fn cache_control(config: &Config) -> HeaderValue {
     HeaderValue::from_str(&config.cache_control).unwrap_or(HeaderValue::from_static("no-cache"))
 }
 

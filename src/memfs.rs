@@ -8,36 +8,36 @@ use crate::path::SafePath;
 /// A tree of paths (`a/b.txt`) to metadata; directories are implied by their children or
 /// added explicitly. Paths listed in `denied` answer `Forbidden`.
 #[derive(Debug, Default, Clone)]
-pub struct MemFs {
+pub(crate) struct MemFs {
     nodes: BTreeMap<String, Metadata>,
     denied: Vec<String>,
 }
 
 impl MemFs {
-    pub fn new() -> MemFs {
+    pub(crate) fn new() -> MemFs {
         let mut fs = MemFs::default();
         fs.nodes.insert(".".to_owned(), meta(Kind::Dir, 0));
         fs
     }
 
     /// Adds a file of `size` bytes, creating its parent directories.
-    pub fn file(mut self, path: &str, size: u64) -> MemFs {
+    pub(crate) fn file(mut self, path: &str, size: u64) -> MemFs {
         self.add(path, meta(Kind::File, size));
         self
     }
 
-    pub fn dir(mut self, path: &str) -> MemFs {
+    pub(crate) fn dir(mut self, path: &str) -> MemFs {
         self.add(path, meta(Kind::Dir, 0));
         self
     }
 
     /// A FIFO, socket or device.
-    pub fn special(mut self, path: &str) -> MemFs {
+    pub(crate) fn special(mut self, path: &str) -> MemFs {
         self.add(path, meta(Kind::Other, 0));
         self
     }
 
-    pub fn deny(mut self, path: &str) -> MemFs {
+    pub(crate) fn deny(mut self, path: &str) -> MemFs {
         self.denied.push(path.to_owned());
         self
     }
@@ -57,7 +57,7 @@ impl MemFs {
 }
 
 /// Every node has the same mtime: 2023-11-14T22:13:20Z.
-pub const MTIME: Timestamp = Timestamp {
+pub(crate) const MTIME: Timestamp = Timestamp {
     seconds: 1_700_000_000,
     nanoseconds: 0,
 };

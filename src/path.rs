@@ -12,7 +12,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 
 /// Why a request target cannot name anything inside the root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathError {
+pub(crate) enum PathError {
     /// Not an origin-form path, or broken percent-encoding: the request itself is malformed.
     BadRequest,
     /// Well-formed, but it cannot name a file in the root (NUL, `\`, encoded `/`, climbing).
@@ -22,14 +22,14 @@ pub enum PathError {
 /// A normalised path inside the served root. Only [`SafePath::parse`] builds one, so holding a
 /// `SafePath` is proof that no segment is empty, `.`, `..`, or contains a separator or NUL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SafePath {
+pub(crate) struct SafePath {
     segments: Vec<String>,
     trailing_slash: bool,
 }
 
 /// Characters escaped in a path segment of a URL we generate (links, `Location`): everything
 /// outside RFC 3986 `pchar`, plus the ones that would end or split a segment.
-pub const SEGMENT: &AsciiSet = &CONTROLS
+pub(crate) const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
@@ -51,7 +51,7 @@ pub const SEGMENT: &AsciiSet = &CONTROLS
 
 impl SafePath {
     /// Parses a request target (`/a/b?q#f`) into a path inside the root.
-    pub fn parse(target: &str) -> Result<SafePath, PathError> {
+    pub(crate) fn parse(target: &str) -> Result<SafePath, PathError> {
         let path = target
             .split_once(['?', '#'])
             .map_or(target, |(path, _)| path);
@@ -80,7 +80,7 @@ impl SafePath {
     }
 
     /// The root itself.
-    pub fn root() -> SafePath {
+    pub(crate) fn root() -> SafePath {
         SafePath {
             segments: Vec::new(),
             trailing_slash: true,
@@ -89,7 +89,7 @@ impl SafePath {
 
     /// A path from configuration (`--spa app/index.html`), relative to the root. Unlike a
     /// URL it is not percent-decoded; it obeys the same segment rules.
-    pub fn from_config(path: &str) -> Option<SafePath> {
+    pub(crate) fn from_config(path: &str) -> Option<SafePath> {
         let mut out = SafePath::root();
         for segment in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
             out = out.join(segment)?;
@@ -98,7 +98,7 @@ impl SafePath {
     }
 
     /// This path with one more (already validated) segment, e.g. an index file name.
-    pub fn join(&self, name: &str) -> Option<SafePath> {
+    pub(crate) fn join(&self, name: &str) -> Option<SafePath> {
         let mut joined = SafePath::parse(&format!("/{}", utf8_percent_encode(name, SEGMENT)))
             .ok()
             .filter(|p| p.segments.len() == 1)?;
@@ -111,7 +111,7 @@ impl SafePath {
     }
 
     /// The sibling named like this file plus `suffix` (`a/b.css` -> `a/b.css.gz`).
-    pub fn with_suffix(&self, suffix: &str) -> Option<SafePath> {
+    pub(crate) fn with_suffix(&self, suffix: &str) -> Option<SafePath> {
         let (last, parents) = self.segments.split_last()?;
         let mut segments = parents.to_vec();
         segments.push(format!("{last}{suffix}"));
@@ -121,31 +121,31 @@ impl SafePath {
         })
     }
 
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.segments.is_empty()
     }
 
     /// Whether the request named a directory (ended in `/`, `/.` or `/..`).
-    pub fn has_trailing_slash(&self) -> bool {
+    pub(crate) fn has_trailing_slash(&self) -> bool {
         self.trailing_slash
     }
 
     /// True when any segment is a dot-file name, which stays private unless configured.
-    pub fn is_hidden(&self) -> bool {
+    pub(crate) fn is_hidden(&self) -> bool {
         self.segments.iter().any(|s| s.starts_with('.'))
     }
 
-    pub fn segments(&self) -> &[String] {
+    pub(crate) fn segments(&self) -> &[String] {
         &self.segments
     }
 
     /// The last segment, or `None` for the root.
-    pub fn file_name(&self) -> Option<&str> {
+    pub(crate) fn file_name(&self) -> Option<&str> {
         self.segments.last().map(String::as_str)
     }
 
     /// The path relative to the preopened root, as WASI `open-at` wants it (`.` for the root).
-    pub fn relative(&self) -> String {
+    pub(crate) fn relative(&self) -> String {
         if self.segments.is_empty() {
             ".".to_owned()
         } else {
@@ -154,7 +154,7 @@ impl SafePath {
     }
 
     /// The path as a percent-encoded URL path, with a trailing `/` when `dir` is set.
-    pub fn to_url(&self, dir: bool) -> String {
+    pub(crate) fn to_url(&self, dir: bool) -> String {
         let mut url =
             String::with_capacity(self.segments.iter().map(|s| s.len() + 1).sum::<usize>() + 1);
         for segment in &self.segments {

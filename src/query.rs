@@ -7,65 +7,26 @@
 use http::header::ACCEPT;
 use http::HeaderMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortKey {
-    #[default]
-    Name,
-    Size,
-    Time,
-}
+use crate::fs::{Order, SortKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Order {
-    #[default]
-    Asc,
-    Desc,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
+pub(crate) enum Format {
     #[default]
     Html,
     Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ListingQuery {
-    pub sort: SortKey,
-    pub order: Order,
-    pub format: Format,
+pub(crate) struct ListingQuery {
+    pub(crate) sort: SortKey,
+    pub(crate) order: Order,
+    pub(crate) format: Format,
     /// `?download=tar`: the directory's subtree as a tar archive.
-    pub tar: bool,
-}
-
-impl SortKey {
-    pub fn token(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Size => "size",
-            SortKey::Time => "time",
-        }
-    }
-}
-
-impl Order {
-    pub fn token(self) -> &'static str {
-        match self {
-            Order::Asc => "asc",
-            Order::Desc => "desc",
-        }
-    }
-
-    pub fn flipped(self) -> Order {
-        match self {
-            Order::Asc => Order::Desc,
-            Order::Desc => Order::Asc,
-        }
-    }
+    pub(crate) tar: bool,
 }
 
 /// Reads the listing options from a request target's query and its `Accept` header.
-pub fn parse(target: &str, headers: &HeaderMap) -> ListingQuery {
+pub(crate) fn parse(target: &str, headers: &HeaderMap) -> ListingQuery {
     let mut query = ListingQuery::default();
     if prefers_json(headers) {
         query.format = Format::Json;

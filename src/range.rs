@@ -24,54 +24,54 @@ use std::cmp::Ordering;
 use std::fmt::Write;
 
 /// The most range elements one request may ask for.
-pub const MAX_RANGES: usize = 16;
+pub(crate) const MAX_RANGES: usize = 16;
 
 /// An inclusive, non-empty byte range that lies within the representation it was built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
+pub(crate) struct ByteRange {
     start: u64,
     end: u64,
 }
 
 impl ByteRange {
     /// `start..=end` of a representation of `size` bytes, if it lies within it.
-    pub fn new(start: u64, end: u64, size: u64) -> Option<ByteRange> {
+    pub(crate) fn new(start: u64, end: u64, size: u64) -> Option<ByteRange> {
         (start <= end && end < size).then_some(ByteRange { start, end })
     }
 
-    pub fn start(&self) -> u64 {
+    pub(crate) fn start(&self) -> u64 {
         self.start
     }
 
     /// The last byte, inclusive.
-    pub fn end(&self) -> u64 {
+    pub(crate) fn end(&self) -> u64 {
         self.end
     }
 
     /// The number of bytes; at least 1, and cannot overflow because `end < size <= u64::MAX`.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.end - self.start + 1
     }
 
     /// Always false: a range holds at least one byte.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         false
     }
 
     /// The `Content-Range` value for this range: `bytes 0-499/1234`.
-    pub fn content_range(&self, size: u64) -> String {
+    pub(crate) fn content_range(&self, size: u64) -> String {
         format!("bytes {}-{}/{}", self.start, self.end, size)
     }
 }
 
 /// The `Content-Range` value of a 416 answer: `bytes */1234` (§14.4).
-pub fn unsatisfied_content_range(size: u64) -> String {
+pub(crate) fn unsatisfied_content_range(size: u64) -> String {
     format!("bytes */{size}")
 }
 
 /// What to send for a Range header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RangeDecision {
+pub(crate) enum RangeDecision {
     /// Ignore the header: 200 with the whole representation.
     Full,
     /// 206 with one range.
@@ -83,7 +83,7 @@ pub enum RangeDecision {
 }
 
 /// Decides a `Range` field value for a representation of `size` bytes.
-pub fn parse(header: &str, size: u64) -> RangeDecision {
+pub(crate) fn parse(header: &str, size: u64) -> RangeDecision {
     match parse_set(header, size) {
         Ok(ranges) => decide(ranges),
         Err(Ignore) => RangeDecision::Full,
@@ -198,7 +198,7 @@ fn trim_ows(text: &str) -> &str {
 /// (the caller passes metadata, so a response and its retry frame alike) and only has to be
 /// absent from the framing lines; a part's body may contain anything, because each part's
 /// length is fixed by its `Content-Range`.
-pub fn boundary(seed: u64) -> String {
+pub(crate) fn boundary(seed: u64) -> String {
     format!("sandserve-{seed:016x}")
 }
 
@@ -208,7 +208,7 @@ pub fn boundary(seed: u64) -> String {
 /// parts after the first (`first == false`) begin with CRLF, which ends the previous part's
 /// data. The first part begins directly with `--boundary`: the body has no preamble. Control
 /// characters in `content_type` are dropped so it cannot break the framing.
-pub fn part_header(
+pub(crate) fn part_header(
     boundary: &str,
     content_type: &str,
     range: &ByteRange,
@@ -230,14 +230,14 @@ pub fn part_header(
 }
 
 /// The close delimiter after the last part's data, with a final CRLF.
-pub fn closing(boundary: &str) -> String {
+pub(crate) fn closing(boundary: &str) -> String {
     format!("\r\n--{boundary}--\r\n")
 }
 
 /// The exact length of the body made of, for each range in order, its [`part_header`]
 /// (`first` for the first only) and its bytes, then [`closing`]: the `Content-Length`.
 /// Saturates at `u64::MAX`, which only a file of nearly that size could reach.
-pub fn multipart_length(
+pub(crate) fn multipart_length(
     boundary: &str,
     content_type: &str,
     ranges: &[ByteRange],

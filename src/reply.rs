@@ -7,10 +7,11 @@ use http::{HeaderMap, StatusCode};
 use crate::encoding::Coding;
 use crate::path::SafePath;
 use crate::range::ByteRange;
+use crate::visibility::Visibility;
 
 /// Where the body's bytes come from. A file is named, not read: the glue splices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
+pub(crate) enum Body {
     Empty,
     /// A generated page or document (error pages, listings).
     Text(String),
@@ -31,21 +32,21 @@ pub enum Body {
     /// The subtree of `dir` as a tar archive, streamed (see `tar.rs`).
     Tar {
         dir: SafePath,
-        hidden: bool,
+        visibility: Visibility,
     },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Body,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Body,
     /// Compress the body on the fly with this coding (set only for codings the glue makes).
-    pub compress: Option<Coding>,
+    pub(crate) compress: Option<Coding>,
 }
 
 impl Reply {
-    pub fn new(status: StatusCode) -> Reply {
+    pub(crate) fn new(status: StatusCode) -> Reply {
         Reply {
             status,
             headers: HeaderMap::new(),
@@ -54,18 +55,18 @@ impl Reply {
         }
     }
 
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
+    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
         self.headers.insert(name, value);
         self
     }
 
     /// An HTML body, with its type and length set.
-    pub fn html(self, html: String) -> Reply {
+    pub(crate) fn html(self, html: String) -> Reply {
         self.text("text/html; charset=utf-8", html)
     }
 
     /// A generated body of `content_type`, with its length set.
-    pub fn text(mut self, content_type: &'static str, text: String) -> Reply {
+    pub(crate) fn text(mut self, content_type: &'static str, text: String) -> Reply {
         self.headers
             .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         self.headers
@@ -75,7 +76,7 @@ impl Reply {
     }
 
     /// A small error page. It names the status only: never a host path or an OS message.
-    pub fn error(status: StatusCode) -> Reply {
+    pub(crate) fn error(status: StatusCode) -> Reply {
         let reason = status.canonical_reason().unwrap_or("Error");
         let code = status.as_u16();
         let page = format!(
@@ -85,7 +86,7 @@ impl Reply {
     }
 
     /// Drops the body but keeps every header, as HEAD requires (RFC 9110 §9.3.2).
-    pub fn without_body(mut self) -> Reply {
+    pub(crate) fn without_body(mut self) -> Reply {
         self.body = Body::Empty;
         self
     }

@@ -14,7 +14,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::config::Config;
 use crate::file;
-use crate::fs::{DirEntry, Fs, FsError, Kind};
+use crate::fs::{self, DirEntry, Fs, FsError, Kind};
 use crate::listing;
 use crate::path::{PathError, SafePath};
 use crate::query::{self, Format};
@@ -23,17 +23,17 @@ use crate::xmlrpc;
 
 /// The parts of a request the file server reads.
 #[derive(Debug, Clone)]
-pub struct Request {
-    pub method: Method,
+pub(crate) struct Request {
+    pub(crate) method: Method,
     /// Origin-form target as received: path plus optional `?query`.
-    pub target: String,
-    pub headers: HeaderMap,
+    pub(crate) target: String,
+    pub(crate) headers: HeaderMap,
     /// Read only for the one endpoint that takes a body (see [`wants_body`]).
-    pub body: RequestBody,
+    pub(crate) body: RequestBody,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum RequestBody {
+pub(crate) enum RequestBody {
     #[default]
     Unread,
     Read(Vec<u8>),
@@ -49,12 +49,12 @@ fn is_rpc(request: &Request, config: &Config) -> bool {
 }
 
 /// Whether the glue should read this request's body (up to [`xmlrpc::MAX_BODY`]).
-pub fn wants_body(request: &Request, config: &Config) -> bool {
+pub(crate) fn wants_body(request: &Request, config: &Config) -> bool {
     request.method == Method::POST && is_rpc(request, config)
 }
 
 /// Answers one request against `fs`.
-pub fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+pub(crate) fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     let head = request.method == Method::HEAD;
     let mut reply = if is_rpc(request, config) {
         rpc(request, fs, config)
@@ -176,10 +176,10 @@ fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusC
         PathError::BadRequest => StatusCode::BAD_REQUEST,
         PathError::NotFound => StatusCode::NOT_FOUND,
     })?;
-    if path.is_hidden() && !config.hidden {
+    if !config.visibility.shows_path(&path) {
         return Err(StatusCode::NOT_FOUND);
     }
-    let meta = fs.stat(&path).map_err(fs_status)?;
+    let meta = fs.stat(&path).map_err(FsError::status)?;
     match meta.kind {
         Kind::Dir if !path.has_trailing_slash() => {
             Ok(redirect_to_dir(&path, &request.target, &config.base_path))
@@ -188,14 +188,6 @@ fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusC
         Kind::File if path.has_trailing_slash() => Err(StatusCode::NOT_FOUND),
         Kind::File => Ok(file::reply(request, fs, config, path, meta)),
         Kind::Other => Err(StatusCode::NOT_FOUND),
-    }
-}
-
-pub(crate) fn fs_status(error: FsError) -> StatusCode {
-    match error {
-        FsError::NotFound => StatusCode::NOT_FOUND,
-        FsError::Forbidden => StatusCode::FORBIDDEN,
-        FsError::Io => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -241,12 +233,12 @@ fn directory(
     }
     let mut entries: Vec<DirEntry> = Vec::new();
     fs.read_dir(dir, &mut |entry| {
-        if config.hidden || !entry.name.starts_with('.') {
+        if config.visibility.shows_entry(&entry) {
             entries.push(entry);
         }
     })
-    .map_err(fs_status)?;
-    listing::sort_entries(&mut entries, query.sort, query.order);
+    .map_err(FsError::status)?;
+    fs::sort_entries(&mut entries, query.sort, query.order);
     let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, file::cache_control(config));
     let mut reply = match query.format {
         Format::Html => reply.html(listing::render_html(
@@ -294,7 +286,7 @@ fn archive(config: &Config, dir: &SafePath) -> Reply {
         .header(CACHE_CONTROL, file::cache_control(config));
     reply.body = Body::Tar {
         dir: dir.clone(),
-        hidden: config.hidden,
+        visibility: config.visibility,
     };
     reply
 }

@@ -11,44 +11,45 @@ use std::fmt::Write as _;
 
 use crate::fs::{Fs, FsError, Kind, Metadata};
 use crate::path::SafePath;
+use crate::visibility::Visibility;
 
-pub const BLOCK: usize = 512;
+pub(crate) const BLOCK: usize = 512;
 
 /// How deep the walk goes; deeper trees are cut there rather than exhausting the guest.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// One member of the archive, in the order it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
+pub(crate) struct Member {
     /// Where the bytes are, for files.
-    pub path: SafePath,
+    pub(crate) path: SafePath,
     /// The name inside the archive, relative to the archived directory; dirs end with `/`.
-    pub name: String,
-    pub meta: Metadata,
+    pub(crate) name: String,
+    pub(crate) meta: Metadata,
 }
 
 /// Calls `each` for every member under `dir`, directories before their contents, names in
 /// byte order. `each` returning false stops the walk (the client went away).
-pub fn walk(
+pub(crate) fn walk(
     fs: &dyn Fs,
     dir: &SafePath,
-    hidden: bool,
+    visibility: Visibility,
     each: &mut dyn FnMut(&Member) -> bool,
 ) -> Result<(), FsError> {
-    walk_dir(fs, dir, "", hidden, 0, each).map(|_| ())
+    walk_dir(fs, dir, "", visibility, 0, each).map(|_| ())
 }
 
 fn walk_dir(
     fs: &dyn Fs,
     dir: &SafePath,
     prefix: &str,
-    hidden: bool,
+    visibility: Visibility,
     depth: usize,
     each: &mut dyn FnMut(&Member) -> bool,
 ) -> Result<bool, FsError> {
     let mut entries = Vec::new();
     fs.read_dir(dir, &mut |entry| {
-        if hidden || !entry.name.starts_with('.') {
+        if visibility.shows_entry(&entry) {
             entries.push(entry);
         }
     })?;
@@ -79,7 +80,7 @@ fn walk_dir(
                     return Ok(false);
                 }
                 // A subdirectory that cannot be read is left out, not fatal to the archive.
-                if let Ok(false) = walk_dir(fs, &path, &name, hidden, depth + 1, each) {
+                if let Ok(false) = walk_dir(fs, &path, &name, visibility, depth + 1, each) {
                     return Ok(false);
                 }
             }
@@ -90,7 +91,7 @@ fn walk_dir(
 }
 
 /// The header block(s) for a member: a pax header when ustar cannot hold the name or size.
-pub fn header(member: &Member) -> Vec<u8> {
+pub(crate) fn header(member: &Member) -> Vec<u8> {
     let is_dir = member.meta.kind == Kind::Dir;
     let size = if is_dir { 0 } else { member.meta.size };
     let mtime = member.meta.modified.map_or(0, |t| t.seconds);
@@ -134,12 +135,12 @@ pub fn header(member: &Member) -> Vec<u8> {
 }
 
 /// Zero bytes after a body of `size` to reach the next block.
-pub fn padding(size: u64) -> usize {
+pub(crate) fn padding(size: u64) -> usize {
     ((BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64) as usize
 }
 
 /// Two zero blocks end the archive.
-pub fn end_of_archive() -> [u8; 2 * BLOCK] {
+pub(crate) fn end_of_archive() -> [u8; 2 * BLOCK] {
     [0; 2 * BLOCK]
 }
 
@@ -350,14 +351,14 @@ mod tests {
             .special("fifo")
             .dir("empty");
         let mut names = Vec::new();
-        walk(&fs, &SafePath::root(), false, &mut |m| {
+        walk(&fs, &SafePath::root(), Visibility::default(), &mut |m| {
             names.push(m.name.clone());
             true
         })
         .unwrap();
         assert_eq!(names, ["a/", "a/z.txt", "b.txt", "empty/"]);
         let mut hidden = Vec::new();
-        walk(&fs, &SafePath::root(), true, &mut |m| {
+        walk(&fs, &SafePath::root(), Visibility::new(true), &mut |m| {
             hidden.push(m.name.clone());
             true
         })
@@ -367,7 +368,7 @@ mod tests {
         );
         // Stopping early stops the walk.
         let mut count = 0;
-        walk(&fs, &SafePath::root(), false, &mut |_| {
+        walk(&fs, &SafePath::root(), Visibility::default(), &mut |_| {
             count += 1;
             count < 2
         })

@@ -33,13 +33,18 @@ use crate::fs::Timestamp;
 /// A strong entity tag's opaque part, without its quotes. Only [`etag`] builds one, so it is
 /// always visible ASCII without `"`, and always a valid header value once quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ETag(String);
+pub(crate) struct ETag(String);
 
 /// The ETag of a representation: `"<size>-<mtime ns>[-<inode>][-<coding>]"`, numbers in hex.
 ///
 /// A host that reports no modification time gets `0` there; the tag then changes only with
 /// the size (and inode), which is the best metadata can do.
-pub fn etag(size: u64, mtime: Option<Timestamp>, inode: Option<u64>, coding: Option<&str>) -> ETag {
+pub(crate) fn etag(
+    size: u64,
+    mtime: Option<Timestamp>,
+    inode: Option<u64>,
+    coding: Option<&str>,
+) -> ETag {
     let nanos = mtime.map_or(0, |t| {
         u128::from(t.seconds) * 1_000_000_000 + u128::from(t.nanoseconds)
     });
@@ -57,19 +62,19 @@ pub fn etag(size: u64, mtime: Option<Timestamp>, inode: Option<u64>, coding: Opt
 
 impl ETag {
     /// The `ETag` field value, quoted.
-    pub fn header_value(&self) -> HeaderValue {
+    pub(crate) fn header_value(&self) -> HeaderValue {
         HeaderValue::from_str(&format!("\"{}\"", self.0)).expect("visible ASCII without quotes")
     }
 
     /// The tag without its quotes.
-    pub fn opaque(&self) -> &str {
+    pub(crate) fn opaque(&self) -> &str {
         &self.0
     }
 }
 
 /// What the preconditions say about a request on an existing representation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precondition {
+pub(crate) enum Precondition {
     /// Go on: evaluate Range, then send the representation.
     Proceed,
     /// 304: the client's copy is current (GET and HEAD only).
@@ -79,7 +84,7 @@ pub enum Precondition {
 }
 
 /// Evaluates §13.2.2 steps 1-4 for a request on an existing representation.
-pub fn evaluate(
+pub(crate) fn evaluate(
     method: &Method,
     headers: &HeaderMap,
     etag: &ETag,
@@ -136,7 +141,7 @@ fn evaluate_at(
 /// entity tag, only when it is strong and equal to ours. With a date, only when it equals
 /// Last-Modified and that is a strong validator. Anything else (malformed, several field
 /// lines, a weak tag) says no, and the caller sends the whole representation.
-pub fn if_range_allows(
+pub(crate) fn if_range_allows(
     headers: &HeaderMap,
     etag: &ETag,
     last_modified: Option<SystemTime>,

@@ -170,7 +170,7 @@ fn listing_hides_dot_files_unless_configured() {
     assert!(!page.contains(".env"));
     assert!(!page.contains(".git"));
     let config = Config {
-        hidden: true,
+        visibility: crate::visibility::Visibility::new(true),
         ..Config::default()
     };
     let reply = route(&req(Method::GET, "/", &[]), &tree(), &config);

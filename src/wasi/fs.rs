@@ -15,14 +15,14 @@ use crate::path::SafePath;
 /// Unreadable entries skipped in one listing before the listing itself fails.
 const MAX_ENTRY_FAILURES: u32 = 100_000;
 
-pub struct WasiFs {
+pub(crate) struct WasiFs {
     preopen: Descriptor,
     root: std::cell::OnceCell<Result<Descriptor, FsError>>,
 }
 
 impl WasiFs {
     /// Opens the root: the preopen mounted at `/`, or the only one there is.
-    pub fn open() -> Result<WasiFs, FsError> {
+    pub(crate) fn open() -> Result<WasiFs, FsError> {
         let mut dirs = get_directories();
         let index = dirs.iter().position(|(_, path)| path == "/").unwrap_or(0);
         if dirs.is_empty() {
@@ -54,7 +54,7 @@ impl WasiFs {
 
     /// Opens a file for reading. Only called on a path that stat says is a regular file, so
     /// a FIFO is never opened (opening one blocks).
-    pub fn open_file(&self, path: &SafePath) -> Result<Descriptor, FsError> {
+    pub(crate) fn open_file(&self, path: &SafePath) -> Result<Descriptor, FsError> {
         self.preopen
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,

@@ -1,6 +1,7 @@
 //! The component's edge: `wasi:http/incoming-handler` in, a spliced response out.
 //! Everything here is glue; decisions are made by [`crate::router`].
 
+mod bindings;
 mod fs;
 
 use std::io::Write as _;
@@ -20,33 +21,12 @@ use crate::path::SafePath;
 use crate::reply::{Body, Reply};
 use crate::router::{self, Request, RequestBody};
 use crate::tar;
+use crate::visibility::Visibility;
 use crate::xmlrpc;
-
-wit_bindgen::generate!({
-    world: "sandserve",
-    path: "wit",
-    with: {
-        "wasi:cli/stderr@0.2.4": wasi::cli::stderr,
-        "wasi:cli/stdin@0.2.4": wasi::cli::stdin,
-        "wasi:cli/stdout@0.2.4": wasi::cli::stdout,
-        "wasi:clocks/monotonic-clock@0.2.4": wasi::clocks::monotonic_clock,
-        "wasi:clocks/wall-clock@0.2.4": wasi::clocks::wall_clock,
-        "wasi:filesystem/preopens@0.2.4": wasi::filesystem::preopens,
-        "wasi:filesystem/types@0.2.4": wasi::filesystem::types,
-        "wasi:http/outgoing-handler@0.2.4": wasi::http::outgoing_handler,
-        "wasi:http/types@0.2.4": wasi::http::types,
-        "wasi:io/error@0.2.4": wasi::io::error,
-        "wasi:io/poll@0.2.4": wasi::io::poll,
-        "wasi:io/streams@0.2.4": wasi::io::streams,
-        "wasi:random/random@0.2.4": wasi::random::random,
-    },
-});
 
 struct Component;
 
-export!(Component);
-
-impl exports::wasi::http::incoming_handler::Guest for Component {
+impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         let config = Config::from_vars(std::env::vars());
         let incoming = request;
@@ -125,7 +105,7 @@ fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
     let file = match &reply.body {
         Body::File { path, .. } | Body::Multipart { path, .. } => match fs.open_file(path) {
             Ok(file) => Some(file),
-            Err(error) => return send_without_fs(out, Reply::error(router::fs_status(error))),
+            Err(error) => return send_without_fs(out, Reply::error(error.status())),
         },
         Body::Empty | Body::Text(_) | Body::Tar { .. } => None,
     };
@@ -156,7 +136,7 @@ fn send(out: ResponseOutparam, reply: Reply, fs: &fs::WasiFs) {
                     && send_span(&mut stream, &file, range.start(), range.len(), *size)
             }) && stream.write_all(closing.as_bytes()).is_ok()
         }
-        (Body::Tar { dir, hidden }, _) => stream_tar(&mut stream, fs, dir, *hidden),
+        (Body::Tar { dir, visibility }, _) => stream_tar(&mut stream, fs, dir, *visibility),
         (Body::Text(html), _) => match reply.compress {
             Some(_) => gzip(&mut stream, |encoder| encoder.write_chunks(html.as_bytes())),
             None => stream.write_all(html.as_bytes()).is_ok(),
@@ -186,9 +166,14 @@ fn send_without_fs(out: ResponseOutparam, reply: Reply) {
 
 /// Streams the subtree of `dir` as a tar: headers written, bodies spliced, one file at a
 /// time, so memory stays flat however large the tree.
-fn stream_tar(out: &mut OutputStream, fs: &fs::WasiFs, dir: &SafePath, hidden: bool) -> bool {
+fn stream_tar(
+    out: &mut OutputStream,
+    fs: &fs::WasiFs,
+    dir: &SafePath,
+    visibility: Visibility,
+) -> bool {
     let mut ok = true;
-    let walked = tar::walk(fs, dir, hidden, &mut |member| {
+    let walked = tar::walk(fs, dir, visibility, &mut |member| {
         ok = write_member(out, fs, member);
         ok
     });

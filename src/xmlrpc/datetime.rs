@@ -15,14 +15,14 @@ use std::fmt;
 
 /// A UTC calendar date and time, to the second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct DateTime {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-    pub hour: u8,
-    pub minute: u8,
+pub(crate) struct DateTime {
+    pub(crate) year: u16,
+    pub(crate) month: u8,
+    pub(crate) day: u8,
+    pub(crate) hour: u8,
+    pub(crate) minute: u8,
     /// 0-60: a leap second is a valid time of day, though Unix time never names one.
-    pub second: u8,
+    pub(crate) second: u8,
 }
 
 const SECONDS_PER_DAY: u64 = 86_400;
@@ -36,7 +36,7 @@ const DAYS_PER_ERA: u64 = 146_097;
 
 impl DateTime {
     /// The UTC time `seconds` after the Unix epoch, or `None` past 9999-12-31T23:59:59.
-    pub fn from_unix(seconds: u64) -> Option<DateTime> {
+    pub(crate) fn from_unix(seconds: u64) -> Option<DateTime> {
         let days = seconds / SECONDS_PER_DAY;
         let of_day = seconds % SECONDS_PER_DAY;
         let (year, month, day) = civil_from_days(days.checked_add(EPOCH_FROM_MARCH_0000)?);
@@ -52,7 +52,7 @@ impl DateTime {
 
     /// Seconds since the Unix epoch, for times from 1970 on (a leap second counts as the
     /// next second, as Unix time does).
-    pub fn to_unix(self) -> Option<u64> {
+    pub(crate) fn to_unix(self) -> Option<u64> {
         let days = days_from_civil(u64::from(self.year), self.month, self.day)?
             .checked_sub(EPOCH_FROM_MARCH_0000)?;
         Some(
@@ -64,7 +64,7 @@ impl DateTime {
     }
 
     /// Parses the forms listed in the module note; `None` for anything else.
-    pub fn parse(text: &str) -> Option<DateTime> {
+    pub(crate) fn parse(text: &str) -> Option<DateTime> {
         let text = text.trim();
         let text = text.strip_suffix('Z').unwrap_or(text);
         let (date, time) = text.split_once('T')?;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::methods::METHODS;
 use super::FAULTS;
-use crate::listing::escape;
+use crate::html::escape;
 
 const STYLE: &str = "<style>:root{color-scheme:light dark}\
 body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}\
@@ -18,7 +18,7 @@ tr:nth-child(even){background:#8881}\
 </style>\n";
 
 /// The page, the same for every request.
-pub fn doc_page() -> String {
+pub(crate) fn doc_page() -> String {
     let mut html = String::with_capacity(8 << 10);
     html.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

@@ -21,25 +21,25 @@ use percent_encoding::utf8_percent_encode;
 use super::value::{DateTime, Value};
 use super::{Fault, FaultCode, FileReader, MAX_ENTRIES, MAX_READ};
 use crate::config::Config;
+use crate::fs::sort_entries;
 use crate::fs::{DirEntry, Fs, Kind, Metadata};
-use crate::listing::sort_entries;
 use crate::path::{SafePath, SEGMENT};
 
 type Outcome = Result<Value, Fault>;
 
-pub struct Method {
-    pub name: &'static str,
+pub(crate) struct Method {
+    pub(crate) name: &'static str,
     /// Parameter names, for the documentation (types are in `signatures`).
-    pub params: &'static [&'static str],
+    pub(crate) params: &'static [&'static str],
     /// Per the introspection spec: the return type, then the parameter types; one
     /// signature per accepted argument count, each a prefix of the longest.
-    pub signatures: &'static [&'static [&'static str]],
-    pub help: &'static str,
+    pub(crate) signatures: &'static [&'static [&'static str]],
+    pub(crate) help: &'static str,
     run: fn(&Context<'_>, &[Value]) -> Outcome,
 }
 
 /// Sorted by name, as `system.listMethods` returns them.
-pub const METHODS: &[Method] = &[
+pub(crate) const METHODS: &[Method] = &[
     Method {
         name: "files.list",
         params: &["path"],
@@ -115,7 +115,7 @@ impl Method {
     }
 
     /// `files.read(string path[, int offset[, int length]]) → base64`, for the page.
-    pub fn usage(&self) -> String {
+    pub(crate) fn usage(&self) -> String {
         let longest = self
             .signatures
             .iter()
@@ -141,7 +141,7 @@ impl Method {
 }
 
 /// What one request's calls share: where to look, and what is left of its budgets.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     fs: &'a dyn Fs,
     reader: &'a dyn FileReader,
     config: &'a Config,
@@ -150,7 +150,11 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(fs: &'a dyn Fs, reader: &'a dyn FileReader, config: &'a Config) -> Context<'a> {
+    pub(crate) fn new(
+        fs: &'a dyn Fs,
+        reader: &'a dyn FileReader,
+        config: &'a Config,
+    ) -> Context<'a> {
         Context {
             fs,
             reader,
@@ -162,7 +166,7 @@ impl<'a> Context<'a> {
 
     /// Metadata of a path a client may see (see the module note for what it may not).
     fn visible(&self, path: &SafePath) -> Result<Metadata, Fault> {
-        if path.is_hidden() && !self.config.hidden {
+        if !self.config.visibility.shows_path(path) {
             return Err(Fault::not_found());
         }
         let meta = self.fs.stat(path)?;
@@ -175,7 +179,7 @@ impl<'a> Context<'a> {
 }
 
 /// Runs `name` with `params`, after checking the argument count against its signatures.
-pub fn dispatch(cx: &Context<'_>, name: &str, params: &[Value]) -> Outcome {
+pub(crate) fn dispatch(cx: &Context<'_>, name: &str, params: &[Value]) -> Outcome {
     let method = find(name)?;
     let (min, max) = method.arity();
     if !(min..=max).contains(&params.len()) {
@@ -295,9 +299,7 @@ fn list(cx: &Context<'_>, params: &[Value]) -> Outcome {
     let mut entries: Vec<DirEntry> = Vec::new();
     let mut over = false;
     cx.fs.read_dir(&path, &mut |entry| {
-        let shown =
-            (cx.config.hidden || !entry.name.starts_with('.')) && entry.meta.kind != Kind::Other;
-        if !shown {
+        if !cx.config.visibility.shows_entry(&entry) {
             return;
         }
         // Counted as they arrive, so a huge directory costs no more memory than the budget.
@@ -561,7 +563,7 @@ mod tests {
             2 + 5 + ODD_NAMES.len()
         );
         let hidden = Config {
-            hidden: true,
+            visibility: crate::visibility::Visibility::new(true),
             ..Config::default()
         };
         let (fs, reader) = fixture();

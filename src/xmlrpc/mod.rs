@@ -34,35 +34,35 @@ mod doc;
 mod methods;
 #[cfg(test)]
 mod testing;
-pub mod value;
+pub(crate) mod value;
 
 use crate::config::Config;
 use crate::fs::{Fs, FsError};
 use crate::path::SafePath;
 use value::Value;
 
-pub use doc::doc_page;
+pub(crate) use doc::doc_page;
 
 /// Request bodies above this are refused: with 413 by the glue, unread; as a fault here.
-pub const MAX_BODY: u64 = 1 << 20;
+pub(crate) const MAX_BODY: u64 = 1 << 20;
 
 /// Most bytes of file contents one request returns (`files.read`, summed over a multicall).
-pub const MAX_READ: u64 = 16 << 20;
+pub(crate) const MAX_READ: u64 = 16 << 20;
 
 /// Most directory entries one request lists (`files.list`, summed over a multicall). A
 /// listing entry costs about 600 bytes on its way out, so this keeps a response under
 /// 20 MiB; a directory with more entries is "too large".
-pub const MAX_ENTRIES: usize = 1 << 15;
+pub(crate) const MAX_ENTRIES: usize = 1 << 15;
 
 /// Where `files.read` gets file contents. The component reads over WASI; tests read a map.
-pub trait FileReader {
+pub(crate) trait FileReader {
     /// Up to `len` bytes of the regular file at `path` from `offset`; fewer only at its end.
     fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError>;
 }
 
 /// The stable fault codes (see the module note).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultCode {
+pub(crate) enum FaultCode {
     NotFound = 1,
     IsADirectory = 2,
     PermissionDenied = 3,
@@ -75,7 +75,7 @@ pub enum FaultCode {
 }
 
 /// Every fault code, in order: the table the documentation page renders.
-pub const FAULTS: [FaultCode; 9] = [
+pub(crate) const FAULTS: [FaultCode; 9] = [
     FaultCode::NotFound,
     FaultCode::IsADirectory,
     FaultCode::PermissionDenied,
@@ -89,12 +89,12 @@ pub const FAULTS: [FaultCode; 9] = [
 
 impl FaultCode {
     /// The `faultCode` a client sees.
-    pub const fn code(self) -> i32 {
+    pub(crate) const fn code(self) -> i32 {
         self as i32
     }
 
     /// What the code means, for the documentation.
-    pub const fn meaning(self) -> &'static str {
+    pub(crate) const fn meaning(self) -> &'static str {
         match self {
             FaultCode::NotFound => {
                 "not found: missing, a dot-file, a special file, or outside the served directory"
@@ -117,13 +117,13 @@ impl FaultCode {
 
 /// A failed call: the `faultCode` and `faultString` of the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    pub code: FaultCode,
-    pub message: String,
+pub(crate) struct Fault {
+    pub(crate) code: FaultCode,
+    pub(crate) message: String,
 }
 
 impl Fault {
-    pub fn new(code: FaultCode, message: impl Into<String>) -> Fault {
+    pub(crate) fn new(code: FaultCode, message: impl Into<String>) -> Fault {
         Fault {
             code,
             message: message.into(),
@@ -131,12 +131,12 @@ impl Fault {
     }
 
     /// The one answer for every name that cannot be served.
-    pub fn not_found() -> Fault {
+    pub(crate) fn not_found() -> Fault {
         Fault::new(FaultCode::NotFound, "not found")
     }
 
     /// The `{faultCode, faultString}` struct, as a response and a multicall item carry it.
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         Value::Struct(vec![
             ("faultCode".into(), Value::Int(self.code.code().into())),
             ("faultString".into(), Value::Str(self.message.clone())),
@@ -156,13 +156,13 @@ impl From<FsError> for Fault {
 
 /// Answers one request body with a complete `methodResponse` document, reading file
 /// contents through `fs` itself.
-pub fn handle_call(body: &[u8], fs: &dyn Fs, config: &Config) -> String {
+pub(crate) fn handle_call(body: &[u8], fs: &dyn Fs, config: &Config) -> String {
     handle_call_with(body, fs, &FsContents(fs), config)
 }
 
 /// Answers one request body with a complete `methodResponse` document, reading file
 /// contents through `reader` (metadata and listings still come from `fs`).
-pub fn handle_call_with(
+pub(crate) fn handle_call_with(
     body: &[u8],
     fs: &dyn Fs,
     reader: &dyn FileReader,

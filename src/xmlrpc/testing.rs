@@ -11,7 +11,7 @@ use crate::path::SafePath;
 /// What a file holds: literal bytes, or `len` bytes of a pattern (byte `i` is `i % 251`, so a
 /// read at any offset is recognisable) for files too large to keep.
 #[derive(Debug, Clone)]
-pub enum Contents {
+pub(crate) enum Contents {
     Bytes(Vec<u8>),
     Pattern(u64),
 }
@@ -26,14 +26,14 @@ impl Contents {
 }
 
 /// The pattern's bytes from `offset`, as a test expects them back.
-pub fn pattern(offset: u64, len: u64) -> Vec<u8> {
+pub(crate) fn pattern(offset: u64, len: u64) -> Vec<u8> {
     (offset..offset + len).map(|i| (i % 251) as u8).collect()
 }
 
 /// Contents by relative path (`docs/a.txt`). A path it does not know is an I/O error: the
 /// filesystem said a file was there, so failing to read it is the host's fault.
 #[derive(Debug, Clone, Default)]
-pub struct MapReader(pub BTreeMap<String, Contents>);
+pub(crate) struct MapReader(pub BTreeMap<String, Contents>);
 
 impl FileReader for MapReader {
     fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
@@ -50,14 +50,14 @@ impl FileReader for MapReader {
 /// MemFs plus symlink flags on listed entries, paths whose `stat` is an I/O error, and an
 /// mtime for every node.
 #[derive(Debug, Clone)]
-pub struct TestFs {
-    pub mem: MemFs,
+pub(crate) struct TestFs {
+    pub(crate) mem: MemFs,
     /// Relative paths that `read_dir` reports as symlinks.
-    pub symlinks: Vec<&'static str>,
+    pub(crate) symlinks: Vec<&'static str>,
     /// Relative paths whose `stat` fails with `Io`.
-    pub broken: Vec<&'static str>,
+    pub(crate) broken: Vec<&'static str>,
     /// Replaces MemFs's fixed mtime when set.
-    pub mtime: Option<Option<Timestamp>>,
+    pub(crate) mtime: Option<Option<Timestamp>>,
 }
 
 impl TestFs {
@@ -95,7 +95,7 @@ impl Fs for TestFs {
 }
 
 /// Names that are awkward in URLs, XML or both; each file holds its own name.
-pub const ODD_NAMES: [&str; 6] = [
+pub(crate) const ODD_NAMES: [&str; 6] = [
     "100%",
     "a#b?c",
     "sp ace",
@@ -121,7 +121,7 @@ pub const ODD_NAMES: [&str; 6] = [
 /// broken            stat fails with an I/O error
 /// ODD_NAMES...      each holding its own name
 /// ```
-pub fn fixture() -> (TestFs, MapReader) {
+pub(crate) fn fixture() -> (TestFs, MapReader) {
     let mut files: Vec<(&str, Contents)> = vec![
         ("docs/a.txt", Contents::Bytes(b"hello <&> world\n".to_vec())),
         ("docs/.secret", Contents::Bytes(b"s3cret".to_vec())),

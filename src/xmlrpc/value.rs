@@ -29,13 +29,13 @@ use base64::Engine as _;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-pub use super::datetime::DateTime;
+pub(crate) use super::datetime::DateTime;
 
 /// Deepest nesting of values accepted: a parameter is depth 1, its array's items depth 2.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Int(i64),
     Bool(bool),
     Str(String),
@@ -51,7 +51,7 @@ pub enum Value {
 
 impl Value {
     /// The struct member called `name`, if this is a struct that has one.
-    pub fn member(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn member(&self, name: &str) -> Option<&Value> {
         match self {
             Value::Struct(members) => members.iter().rev().find(|(n, _)| n == name).map(|m| &m.1),
             _ => None,
@@ -59,7 +59,7 @@ impl Value {
     }
 
     /// The spec's name for this value's type, as `system.methodSignature` uses them.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) => "int",
             Value::Bool(_) => "boolean",
@@ -76,15 +76,15 @@ impl Value {
 
 /// A parsed `methodCall`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Call {
-    pub method: String,
-    pub params: Vec<Value>,
+pub(crate) struct Call {
+    pub(crate) method: String,
+    pub(crate) params: Vec<Value>,
 }
 
 /// Why a body is not a method call. The text goes into the fault string, so it names
 /// elements and types, never more than a short excerpt of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError(pub String);
+pub(crate) struct ParseError(pub String);
 
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,7 +99,7 @@ fn fail<T>(message: impl Into<String>) -> Parsed<T> {
 }
 
 /// Parses a `methodCall` document.
-pub fn parse_call(body: &[u8]) -> Parsed<Call> {
+pub(crate) fn parse_call(body: &[u8]) -> Parsed<Call> {
     let mut p = Parser::new(body);
     p.open(Tag::MethodCall)?;
     p.open(Tag::MethodName)?;
@@ -132,7 +132,7 @@ pub fn parse_call(body: &[u8]) -> Parsed<Call> {
 /// Parses a `methodResponse`: the value, or the fault's `(faultCode, faultString)`. The
 /// server never reads responses; tests use this to check what it writes.
 #[cfg(test)]
-pub fn parse_response(body: &[u8]) -> Parsed<Result<Value, (i64, String)>> {
+pub(crate) fn parse_response(body: &[u8]) -> Parsed<Result<Value, (i64, String)>> {
     let mut p = Parser::new(body);
     p.open(Tag::MethodResponse)?;
     p.skip_space()?;
@@ -504,7 +504,7 @@ const BASE64_IN: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Appends `value` as a `<value>` element.
-pub fn encode(out: &mut String, value: &Value) {
+pub(crate) fn encode(out: &mut String, value: &Value) {
     out.push_str("<value>");
     match value {
         Value::Int(n) if i32::try_from(*n).is_ok() => {
@@ -578,7 +578,7 @@ fn push_double(out: &mut String, d: f64) {
 /// Escapes text content. `\r` is written as a reference because XML parsers turn a literal
 /// one into `\n`; the C0 controls other than tab and newline, U+FFFE and U+FFFF cannot be
 /// carried by XML 1.0 in any form, so they become U+FFFD rather than break the document.
-pub fn escape_into(out: &mut String, text: &str) {
+pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
