@@ -16,8 +16,10 @@ use std::io::{self, Read, Write};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use http::HeaderMap;
 
-use crate::encoding::Coding;
+use crate::config::Config;
+use crate::encoding::{self, Coding};
 
 /// The smallest body compressed on the fly.
 pub(crate) const MIN_SIZE: u64 = 1500;
@@ -40,6 +42,15 @@ pub(crate) fn compressible(content_type_essence: &str, size: u64) -> bool {
 /// Whether a body of `size` bytes is worth compressing on the fly, whatever its type.
 pub(crate) fn size_pays(size: u64) -> bool {
     (MIN_SIZE..=MAX_SIZE).contains(&size)
+}
+
+/// The coding to compress a generated body of `size` bytes with, if compression is on, it
+/// pays, and the client takes a coding this module makes.
+pub(crate) fn on_the_fly(headers: &HeaderMap, config: &Config, size: u64) -> Option<Coding> {
+    if !config.compress || !size_pays(size) {
+        return None;
+    }
+    encoding::from_headers(headers).choose(&ON_THE_FLY)
 }
 
 /// A streaming encoder writing compressed bytes to `W` as they are produced.
@@ -89,17 +100,6 @@ impl<W: Write> Compressor<W> {
     /// Writes the trailer and returns the sink. Without it the body is truncated.
     pub(crate) fn finish(self) -> io::Result<W> {
         self.gzip.finish()
-    }
-}
-
-impl<W: Write> Write for Compressor<W> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let n = bytes.len().min(CHUNK);
-        self.gzip.write(&bytes[..n])
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.gzip.flush()
     }
 }
 
@@ -238,16 +238,6 @@ mod tests {
         assert!(sink.writes > 10, "{} writes", sink.writes);
         assert!(sink.largest <= 64 * 1024, "largest write {}", sink.largest);
         assert_eq!(gunzip(&sink.bytes), noise);
-    }
-
-    #[test]
-    fn std_write_and_io_copy() {
-        let input = sample(50_000);
-        let mut c = Compressor::new(Coding::Gzip, Vec::new()).unwrap();
-        let copied = io::copy(&mut &input[..], &mut c).unwrap();
-        assert_eq!(copied, 50_000);
-        c.flush().unwrap();
-        assert_eq!(gunzip(&c.finish().unwrap()), input);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod config;
 mod encoding;
 mod file;
 mod fs;
+mod header;
 mod html;
 mod listing;
 mod mime;
@@ -21,7 +22,9 @@ mod path;
 mod query;
 mod range;
 mod reply;
+mod request;
 mod router;
+mod sink;
 mod tar;
 mod validators;
 mod visibility;
@@ -30,5 +33,10 @@ mod xmlrpc;
 #[cfg(any(test, feature = "memfs"))]
 mod memfs;
 
+#[cfg(any(test, feature = "memfs"))]
+pub mod fuzz;
+
 #[cfg(target_os = "wasi")]
 mod wasi;
+
+pub use config::{Config, ConfigError, Setting, BASE_PATH_VAR, SETTINGS};

@@ -189,12 +189,6 @@ fn push_json_string(out: &mut String, text: &str) {
 }
 
 /// `1536` -> `1.5 KiB`: binary units, one decimal, bytes below 1 KiB.
-pub(crate) fn human_size(bytes: u64) -> String {
-    let mut out = String::new();
-    push_human_size(&mut out, bytes);
-    out
-}
-
 fn push_human_size(out: &mut String, bytes: u64) {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
@@ -352,7 +346,9 @@ mod tests {
             (u64::MAX, "16.0 EiB"),
         ];
         for (bytes, want) in cases {
-            assert_eq!(human_size(bytes), want);
+            let mut out = String::new();
+            push_human_size(&mut out, bytes);
+            assert_eq!(out, want);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The query of a directory request (`?sort=size&order=desc&format=json&download=tar`) and
-//! the `Accept` negotiation between the HTML and JSON listings.
+//! the `Accept` negotiation between the HTML and JSON listings (weights parsed by `header.rs`).
 //!
 //! The query uses `application/x-www-form-urlencoded` rules (`+` is a space). Unknown keys
 //! and values fall back to the defaults: a listing link with a typo still shows a listing.
@@ -8,6 +8,8 @@ use http::header::ACCEPT;
 use http::HeaderMap;
 
 use crate::fs::{Order, SortKey};
+use crate::header::{self, QValue};
+use crate::request::Request;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Format {
@@ -25,16 +27,13 @@ pub(crate) struct ListingQuery {
     pub(crate) tar: bool,
 }
 
-/// Reads the listing options from a request target's query and its `Accept` header.
-pub(crate) fn parse(target: &str, headers: &HeaderMap) -> ListingQuery {
+/// Reads the listing options from the request's query and its `Accept` header.
+pub(crate) fn parse(request: &Request) -> ListingQuery {
     let mut query = ListingQuery::default();
-    if prefers_json(headers) {
+    if prefers_json(&request.headers) {
         query.format = Format::Json;
     }
-    let raw = target
-        .split_once('?')
-        .map_or("", |(_, q)| q.split_once('#').map_or(q, |(q, _)| q));
-    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+    for (key, value) in form_urlencoded::parse(request.query_str().as_bytes()) {
         match (key.as_ref(), value.as_ref()) {
             ("sort", "name") => query.sort = SortKey::Name,
             ("sort", "size") => query.sort = SortKey::Size,
@@ -53,29 +52,9 @@ pub(crate) fn parse(target: &str, headers: &HeaderMap) -> ListingQuery {
 /// JSON when `Accept` weighs `application/json` above `text/html`: scripts that ask for JSON
 /// get it, and browsers, which name `text/html` first, keep the page.
 fn prefers_json(headers: &HeaderMap) -> bool {
-    let mut json: f32 = 0.0;
-    let mut html: f32 = 0.0;
-    for value in headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-    {
-        for item in value.split(',') {
-            let mut parts = item.split(';');
-            let range = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0)
-                .clamp(0.0, 1.0);
-            match range.as_str() {
-                "application/json" => json = json.max(q),
-                "text/html" => html = html.max(q),
-                _ => {}
-            }
-        }
-    }
-    json > 0.0 && json > html
+    let weight = |media| header::weight_of(headers, &ACCEPT, media).unwrap_or(QValue::ZERO);
+    let json = weight("application/json");
+    !json.is_zero() && json > weight("text/html")
 }
 
 #[cfg(test)]
@@ -88,7 +67,7 @@ mod tests {
         if let Some(accept) = accept {
             headers.insert(ACCEPT, HeaderValue::from_str(accept).unwrap());
         }
-        parse(target, &headers)
+        parse(&Request::new(http::Method::GET, target, headers))
     }
 
     #[test]

@@ -23,6 +23,9 @@
 use std::cmp::Ordering;
 use std::fmt::Write;
 
+use crate::header::trim_ows;
+use crate::sink::Sink;
+
 /// The most range elements one request may ask for.
 pub(crate) const MAX_RANGES: usize = 16;
 
@@ -53,14 +56,9 @@ impl ByteRange {
         self.end - self.start + 1
     }
 
-    /// Always false: a range holds at least one byte.
-    pub(crate) fn is_empty(&self) -> bool {
-        false
-    }
-
     /// The `Content-Range` value for this range: `bytes 0-499/1234`.
     pub(crate) fn content_range(&self, size: u64) -> String {
-        format!("bytes {}-{}/{}", self.start, self.end, size)
+        format!("bytes {}-{}/{}", self.start, self.end(), size)
     }
 }
 
@@ -189,16 +187,64 @@ fn overlapping(ranges: &[ByteRange]) -> bool {
     sorted.windows(2).any(|w| w[1].start <= w[0].end)
 }
 
-/// Optional whitespace, SP and HTAB only (§5.6.3).
-fn trim_ows(text: &str) -> &str {
-    text.trim_matches([' ', '\t'])
+/// A `multipart/byteranges` body (§14.6): the framing of each part with its range of the
+/// file, the closing delimiter, and the exact length they add up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Multipart {
+    boundary: String,
+    parts: Vec<(String, ByteRange)>,
+    closing: String,
+    size: u64,
 }
 
-/// A multipart boundary (RFC 2046 §5.1.1: 1 to 70 `bchars`). It is derived from `seed`
-/// (the caller passes metadata, so a response and its retry frame alike) and only has to be
-/// absent from the framing lines; a part's body may contain anything, because each part's
-/// length is fixed by its `Content-Range`.
-pub(crate) fn boundary(seed: u64) -> String {
+impl Multipart {
+    /// The body for `ranges` of a representation of `size` bytes and `content_type`. `seed`
+    /// picks the boundary: pass metadata, so a response and its retry frame alike.
+    pub(crate) fn new(seed: u64, content_type: &str, ranges: &[ByteRange], size: u64) -> Multipart {
+        let boundary = boundary(seed);
+        let parts = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (part_header(&boundary, content_type, r, size, i == 0), *r))
+            .collect();
+        let closing = closing(&boundary);
+        Multipart {
+            boundary,
+            parts,
+            closing,
+            size,
+        }
+    }
+
+    /// The response's `Content-Type`.
+    pub(crate) fn content_type(&self) -> String {
+        format!("multipart/byteranges; boundary={}", self.boundary)
+    }
+
+    /// The exact body length: the `Content-Length`. Saturates at `u64::MAX`, which only a
+    /// file of nearly that size could reach.
+    pub(crate) fn len(&self) -> u64 {
+        self.parts
+            .iter()
+            .fold(self.closing.len() as u64, |total, (framing, range)| {
+                total
+                    .saturating_add(framing.len() as u64)
+                    .saturating_add(range.len())
+            })
+    }
+
+    /// Writes the body: each part's framing then its bytes of `file`, then the closing.
+    pub(crate) fn write<S: Sink>(&self, sink: &mut S, file: &S::File) -> bool {
+        self.parts.iter().all(|(framing, range)| {
+            sink.write(framing.as_bytes()) && sink.send(file, range.start(), range.len(), self.size)
+        }) && sink.write(self.closing.as_bytes())
+    }
+}
+
+/// A multipart boundary (RFC 2046 §5.1.1: 1 to 70 `bchars`). It only has to be absent from
+/// the framing lines; a part's body may contain anything, because each part's length is
+/// fixed by its `Content-Range`.
+fn boundary(seed: u64) -> String {
     format!("sandserve-{seed:016x}")
 }
 
@@ -208,7 +254,7 @@ pub(crate) fn boundary(seed: u64) -> String {
 /// parts after the first (`first == false`) begin with CRLF, which ends the previous part's
 /// data. The first part begins directly with `--boundary`: the body has no preamble. Control
 /// characters in `content_type` are dropped so it cannot break the framing.
-pub(crate) fn part_header(
+fn part_header(
     boundary: &str,
     content_type: &str,
     range: &ByteRange,
@@ -230,25 +276,8 @@ pub(crate) fn part_header(
 }
 
 /// The close delimiter after the last part's data, with a final CRLF.
-pub(crate) fn closing(boundary: &str) -> String {
+fn closing(boundary: &str) -> String {
     format!("\r\n--{boundary}--\r\n")
-}
-
-/// The exact length of the body made of, for each range in order, its [`part_header`]
-/// (`first` for the first only) and its bytes, then [`closing`]: the `Content-Length`.
-/// Saturates at `u64::MAX`, which only a file of nearly that size could reach.
-pub(crate) fn multipart_length(
-    boundary: &str,
-    content_type: &str,
-    ranges: &[ByteRange],
-    size: u64,
-) -> u64 {
-    let mut total = closing(boundary).len() as u64;
-    for (i, range) in ranges.iter().enumerate() {
-        let framing = part_header(boundary, content_type, range, size, i == 0).len() as u64;
-        total = total.saturating_add(framing).saturating_add(range.len());
-    }
-    total
 }
 
 #[cfg(test)]
@@ -507,7 +536,6 @@ mod tests {
             assert_eq!(range.map(|r| r.len()), len, "{start}-{end}/{size}");
             if let Some(range) = range {
                 assert_eq!((range.start(), range.end()), (start, end));
-                assert!(!range.is_empty());
             }
         }
         assert_eq!(r(0, 499).content_range(1234), "bytes 0-499/1234");
@@ -524,6 +552,29 @@ mod tests {
         }
         body.push_str(&closing(b));
         body
+    }
+
+    /// What [`Multipart::write`] sends, with `data` standing in for the file.
+    fn written(multipart: &Multipart, data: &str) -> String {
+        struct Text<'a>(&'a str, String);
+        impl Sink for Text<'_> {
+            type File = ();
+            fn open(&mut self, _: &crate::path::SafePath) -> Option<()> {
+                Some(())
+            }
+            fn write(&mut self, bytes: &[u8]) -> bool {
+                self.1.push_str(std::str::from_utf8(bytes).unwrap());
+                true
+            }
+            fn send(&mut self, _: &(), start: u64, len: u64, _: u64) -> bool {
+                self.1
+                    .push_str(&self.0[start as usize..(start + len) as usize]);
+                true
+            }
+        }
+        let mut sink = Text(data, String::new());
+        assert!(multipart.write(&mut sink, &()));
+        sink.1
     }
 
     #[test]
@@ -546,15 +597,17 @@ mod tests {
             &[r(0, 35)],
         ] {
             let sent = body(&b, "text/plain; charset=utf-8", ranges, data);
-            assert_eq!(
-                multipart_length(&b, "text/plain; charset=utf-8", ranges, 36),
-                sent.len() as u64,
-                "{ranges:?}"
-            );
+            let multipart = Multipart::new(0xabc, "text/plain; charset=utf-8", ranges, 36);
+            assert_eq!(multipart.len(), sent.len() as u64, "{ranges:?}");
+            assert_eq!(written(&multipart, data), sent, "{ranges:?}");
         }
         assert_eq!(
-            multipart_length(&b, "x/y", &[], 36),
+            Multipart::new(0xabc, "x/y", &[], 36).len(),
             closing(&b).len() as u64
+        );
+        assert_eq!(
+            Multipart::new(0xabc, "x/y", &[], 36).content_type(),
+            "multipart/byteranges; boundary=sandserve-0000000000000abc"
         );
     }
 
@@ -575,10 +628,10 @@ mod tests {
             part,
             "--B\r\nContent-Type: text/plainX-Evil: 1\r\nContent-Range: bytes 0-0/1\r\n\r\n"
         );
-        assert_eq!(
-            multipart_length("B", "text/plain\r\nX-Evil: 1", &[r(0, 0)], 1),
-            part.len() as u64 + 1 + closing("B").len() as u64
-        );
+        let multipart = Multipart::new(1, "text/plain\r\nX-Evil: 1", &[r(0, 0)], 1);
+        let written = written(&multipart, "x");
+        assert_eq!(multipart.len(), written.len() as u64);
+        assert!(!written.contains("\r\nX-Evil"), "{written}");
     }
 }
 
@@ -631,7 +684,7 @@ mod properties {
                         + closing(&b).len() as u64;
                     // Exact, or saturated for files near u64::MAX bytes (none exist).
                     prop_assert_eq!(
-                        u128::from(multipart_length(&b, "a/b", &ranges, size)),
+                        u128::from(Multipart::new(size, "a/b", &ranges, size).len()),
                         (u128::from(framing) + total).min(u128::from(u64::MAX))
                     );
                 }

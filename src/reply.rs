@@ -1,13 +1,14 @@
 //! The router's answer as a plain value: status, headers and what the body is made of. The
-//! WASI glue turns it into a response; tests read it directly.
+//! WASI glue turns it into a response, moving the bytes it names and deciding nothing; tests
+//! read it directly.
 
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
 
 use crate::encoding::Coding;
 use crate::path::SafePath;
-use crate::range::ByteRange;
-use crate::visibility::Visibility;
+use crate::range::Multipart;
+use crate::tar;
 
 /// Where the body's bytes come from. A file is named, not read: the glue splices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,18 +23,13 @@ pub(crate) enum Body {
         len: u64,
         size: u64,
     },
-    /// `multipart/byteranges`: each part's framing, then its range of the file; then `closing`.
+    /// `multipart/byteranges` of ranges of the file (see `range::Multipart`).
     Multipart {
         path: SafePath,
-        parts: Vec<(String, ByteRange)>,
-        closing: String,
-        size: u64,
+        parts: Multipart,
     },
-    /// The subtree of `dir` as a tar archive, streamed (see `tar.rs`).
-    Tar {
-        dir: SafePath,
-        visibility: Visibility,
-    },
+    /// A directory's subtree as a tar archive, streamed (see `tar.rs`).
+    Tar(tar::Plan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +68,24 @@ impl Reply {
         self.headers
             .insert(CONTENT_LENGTH, HeaderValue::from(text.len()));
         self.body = Body::Text(text);
+        self
+    }
+
+    /// The length of a generated body (0 for any other).
+    pub(crate) fn text_len(&self) -> u64 {
+        match &self.body {
+            Body::Text(text) => text.len() as u64,
+            _ => 0,
+        }
+    }
+
+    /// The same body, compressed on the fly with `coding`: its length is unknown until the
+    /// encoder is done, so it goes chunked.
+    pub(crate) fn compressed(mut self, coding: Coding) -> Reply {
+        self.headers.remove(CONTENT_LENGTH);
+        self.headers
+            .insert(CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
+        self.compress = Some(coding);
         self
     }
 

@@ -1,4 +1,6 @@
-//! Request head -> `Reply`: methods, path safety, directories, index files, listings, files.
+//! Request -> `Reply`: every policy decision of the component is made here, from the method,
+//! the `SafePath` and the configuration; the pure modules answer the questions it asks, and
+//! the WASI glue only moves the bytes the reply names.
 //!
 //! Pure over the [`Fs`] trait, so the whole request-to-response decision unit-tests natively.
 //! Status rules: 400 for a malformed target, 404 for anything that cannot or must not be named
@@ -6,51 +8,39 @@
 //! refuse, 405 with `Allow` for methods other than GET and HEAD (RFC 9110 §15.5.6).
 
 use http::header::{
-    HeaderName, HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ALLOW,
     CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, VARY,
 };
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 
+use crate::compress;
 use crate::config::Config;
 use crate::file;
 use crate::fs::{self, DirEntry, Fs, FsError, Kind};
+use crate::header;
 use crate::listing;
 use crate::path::{PathError, SafePath};
-use crate::query::{self, Format};
+use crate::query::{self, Format, ListingQuery};
 use crate::reply::{Body, Reply};
+use crate::request::{Request, RequestBody};
 use crate::xmlrpc;
 
-/// The parts of a request the file server reads.
-#[derive(Debug, Clone)]
-pub(crate) struct Request {
-    pub(crate) method: Method,
-    /// Origin-form target as received: path plus optional `?query`.
-    pub(crate) target: String,
-    pub(crate) headers: HeaderMap,
-    /// Read only for the one endpoint that takes a body (see [`wants_body`]).
-    pub(crate) body: RequestBody,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) enum RequestBody {
-    #[default]
-    Unread,
-    Read(Vec<u8>),
-    /// Over the endpoint's cap: refused without being read whole.
-    TooLarge,
-}
-
-/// The XML-RPC endpoint's path.
-const RPC_PATH: &str = "/RPC2";
+/// The XML-RPC endpoint's path segments (`/RPC2`).
+const RPC_PATH: &[&str] = &["RPC2"];
 
 fn is_rpc(request: &Request, config: &Config) -> bool {
-    config.xmlrpc && request.target.split(['?', '#']).next() == Some(RPC_PATH)
+    config.xmlrpc
+        && request
+            .path
+            .as_ref()
+            .is_ok_and(|p| p.segments() == RPC_PATH && !p.has_trailing_slash())
 }
 
-/// Whether the glue should read this request's body (up to [`xmlrpc::MAX_BODY`]).
-pub(crate) fn wants_body(request: &Request, config: &Config) -> bool {
-    request.method == Method::POST && is_rpc(request, config)
+/// How many body bytes the glue should read for this request before routing it; `None`
+/// means the route takes no body and it stays unread.
+pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
+    (request.method == Method::POST && is_rpc(request, config)).then_some(xmlrpc::MAX_BODY)
 }
 
 /// Answers one request against `fs`.
@@ -59,10 +49,7 @@ pub(crate) fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     let mut reply = if is_rpc(request, config) {
         rpc(request, fs, config)
     } else if request.method == Method::GET || head {
-        match get(request, fs, config) {
-            Ok(reply) => reply,
-            Err(status) => error(request, fs, config, status),
-        }
+        get(request, fs, config).unwrap_or_else(|status| error(request, fs, config, status))
     } else if request.method == Method::OPTIONS && config.cors {
         preflight(request)
     } else {
@@ -79,12 +66,7 @@ pub(crate) fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
             .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     }
     for (name, value) in &config.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            reply.headers.append(name, value);
-        }
+        reply.headers.append(name.clone(), value.clone());
     }
     if head {
         reply.without_body()
@@ -128,74 +110,58 @@ fn preflight(request: &Request) -> Reply {
 /// The reply for a failed GET: the SPA entry point for a browser navigating to a missing
 /// path, the configured 404 page, or the built-in error page.
 fn error(request: &Request, fs: &dyn Fs, config: &Config, status: StatusCode) -> Reply {
-    if status == StatusCode::NOT_FOUND {
-        if let Some(spa) = &config.spa {
-            if request.method == Method::GET && accepts_html(&request.headers) {
-                if let Some(reply) = configured_page(fs, config, spa, StatusCode::OK) {
-                    return reply;
-                }
-            }
-        }
-        if let Some(page) = &config.not_found {
-            if let Some(reply) = configured_page(fs, config, page, status) {
-                return reply;
-            }
-        }
+    if status != StatusCode::NOT_FOUND {
+        return Reply::error(status);
     }
-    Reply::error(status)
+    let navigation = request.method == Method::GET && accepts_html(request);
+    let spa = config.spa.as_ref().filter(|_| navigation);
+    spa.and_then(|page| configured_page(fs, config, page, StatusCode::OK))
+        .or_else(|| {
+            let page = config.not_found.as_ref()?;
+            configured_page(fs, config, page, status)
+        })
+        .unwrap_or_else(|| Reply::error(status))
 }
 
 /// A file named in the configuration, served with `status`; `None` if it is not a file.
-fn configured_page(fs: &dyn Fs, config: &Config, path: &str, status: StatusCode) -> Option<Reply> {
-    let path = SafePath::from_config(path)?;
-    let meta = fs.stat(&path).ok().filter(|m| m.kind == Kind::File)?;
-    Some(file::plain(config, path, meta, status))
+fn configured_page(
+    fs: &dyn Fs,
+    config: &Config,
+    path: &SafePath,
+    status: StatusCode,
+) -> Option<Reply> {
+    let meta = fs.stat(path).ok().filter(|m| m.kind == Kind::File)?;
+    Some(file::plain(config, path.clone(), meta, status))
 }
 
-/// Whether `Accept` names HTML: a browser navigating, as opposed to a script or an asset.
-fn accepts_html(headers: &HeaderMap) -> bool {
-    headers.get_all(ACCEPT).iter().any(|value| {
-        value.to_str().is_ok_and(|v| {
-            v.split(',').any(|item| {
-                let mut parts = item.split(';');
-                let range = parts.next().unwrap_or("").trim();
-                let refused = parts.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        == Some(0.0)
-                });
-                range.eq_ignore_ascii_case("text/html") && !refused
-            })
-        })
-    })
+/// Whether `Accept` names HTML with a weight above 0: a browser navigating, as opposed to a
+/// script or an asset (`*/*` alone does not count).
+fn accepts_html(request: &Request) -> bool {
+    header::weight_of(&request.headers, &ACCEPT, "text/html").is_some_and(|q| !q.is_zero())
 }
 
 fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
-    let path = SafePath::parse(&request.target).map_err(|e| match e {
+    let path = request.path.as_ref().map_err(|e| match e {
         PathError::BadRequest => StatusCode::BAD_REQUEST,
         PathError::NotFound => StatusCode::NOT_FOUND,
     })?;
-    if !config.visibility.shows_path(&path) {
+    if !config.visibility.shows_path(path) {
         return Err(StatusCode::NOT_FOUND);
     }
-    let meta = fs.stat(&path).map_err(FsError::status)?;
+    let meta = fs.stat(path).map_err(FsError::status)?;
     match meta.kind {
-        Kind::Dir if !path.has_trailing_slash() => {
-            Ok(redirect_to_dir(&path, &request.target, &config.base_path))
-        }
-        Kind::Dir => directory(request, fs, config, &path),
+        Kind::Dir if !path.has_trailing_slash() => Ok(redirect_to_dir(path, request, config)),
+        Kind::Dir => directory(request, fs, config, path),
         Kind::File if path.has_trailing_slash() => Err(StatusCode::NOT_FOUND),
-        Kind::File => Ok(file::reply(request, fs, config, path, meta)),
+        Kind::File => Ok(file::reply(request, fs, config, path.clone(), meta)),
         Kind::Other => Err(StatusCode::NOT_FOUND),
     }
 }
 
 /// `/dir` -> `301 /dir/`, keeping the query so links relative to the page still work.
-fn redirect_to_dir(path: &SafePath, target: &str, base: &str) -> Reply {
-    let mut location = format!("{base}{}", path.to_url(true));
-    if let Some((_, query)) = target.split_once('?') {
-        let query = query.split_once('#').map_or(query, |(q, _)| q);
+fn redirect_to_dir(path: &SafePath, request: &Request, config: &Config) -> Reply {
+    let mut location = format!("{}{}", config.base_path, path.to_url(true));
+    if let Some(query) = &request.query {
         location.push('?');
         location.push_str(query);
     }
@@ -209,7 +175,7 @@ fn directory(
     config: &Config,
     dir: &SafePath,
 ) -> Result<Reply, StatusCode> {
-    let query = query::parse(&request.target, &request.headers);
+    let query = query::parse(request);
     if query.tar {
         // An archive shows what a listing would, so it obeys the same switch.
         return if config.listing {
@@ -218,19 +184,32 @@ fn directory(
             Err(StatusCode::NOT_FOUND)
         };
     }
-    for name in &config.index {
-        let Some(candidate) = dir.join(name) else {
-            continue;
-        };
-        if let Ok(meta) = fs.stat(&candidate) {
-            if meta.kind == Kind::File {
-                return Ok(file::reply(request, fs, config, candidate, meta));
-            }
-        }
+    if let Some((index, meta)) = index_file(fs, config, dir) {
+        return Ok(file::reply(request, fs, config, index, meta));
     }
     if !config.listing {
         return Err(StatusCode::NOT_FOUND);
     }
+    listing(request, fs, config, dir, &query)
+}
+
+/// The first configured index file that exists in `dir`.
+fn index_file(fs: &dyn Fs, config: &Config, dir: &SafePath) -> Option<(SafePath, fs::Metadata)> {
+    config.index.iter().find_map(|name| {
+        let candidate = dir.join(name)?;
+        let meta = fs.stat(&candidate).ok().filter(|m| m.kind == Kind::File)?;
+        Some((candidate, meta))
+    })
+}
+
+/// The listing of `dir`, as HTML or JSON, gzip'd when that pays.
+fn listing(
+    request: &Request,
+    fs: &dyn Fs,
+    config: &Config,
+    dir: &SafePath,
+    query: &ListingQuery,
+) -> Result<Reply, StatusCode> {
     let mut entries: Vec<DirEntry> = Vec::new();
     fs.read_dir(dir, &mut |entry| {
         if config.visibility.shows_entry(&entry) {
@@ -239,12 +218,12 @@ fn directory(
     })
     .map_err(FsError::status)?;
     fs::sort_entries(&mut entries, query.sort, query.order);
-    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, file::cache_control(config));
-    let mut reply = match query.format {
+    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, config.cache_control.clone());
+    let reply = match query.format {
         Format::Html => reply.html(listing::render_html(
             dir,
             &entries,
-            &query,
+            query,
             &config.base_path,
         )),
         Format::Json => reply.text(
@@ -253,11 +232,13 @@ fn directory(
         ),
     };
     // The same URL answers HTML or JSON by Accept, and plain or gzip by Accept-Encoding.
-    reply
-        .headers
-        .insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
-    file::compress_text(request, config, &mut reply);
-    Ok(reply)
+    let reply = reply.header(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    Ok(
+        match compress::on_the_fly(&request.headers, config, reply.text_len()) {
+            Some(coding) => reply.compressed(coding),
+            None => reply,
+        },
+    )
 }
 
 /// `?download=tar`: `NAME.tar` as an attachment (RFC 6266), streamed without a length.
@@ -283,11 +264,11 @@ fn archive(config: &Config, dir: &SafePath) -> Reply {
             CONTENT_DISPOSITION,
             HeaderValue::from_str(&disposition).expect("ASCII by construction"),
         )
-        .header(CACHE_CONTROL, file::cache_control(config));
-    reply.body = Body::Tar {
+        .header(CACHE_CONTROL, config.cache_control.clone());
+    reply.body = Body::Tar(crate::tar::Plan {
         dir: dir.clone(),
         visibility: config.visibility,
-    };
+    });
     reply
 }
 

@@ -1,5 +1,6 @@
 //! A directory subtree as a streamed POSIX tar (pax interchange format, POSIX.1-2001):
-//! header blocks built here, file bodies spliced by the glue.
+//! the walk, its rules and the header blocks are here; file bodies go to the [`Sink`], which
+//! the glue implements by splicing, one file at a time, so memory stays flat for any tree.
 //!
 //! Each member gets a ustar header; a name that does not fit ustar's 100+155 byte fields, is
 //! not ASCII, or a size of 8 GiB or more is carried in a preceding pax `x` header, whose
@@ -11,16 +12,51 @@ use std::fmt::Write as _;
 
 use crate::fs::{Fs, FsError, Kind, Metadata};
 use crate::path::SafePath;
+use crate::sink::Sink;
 use crate::visibility::Visibility;
 
-pub(crate) const BLOCK: usize = 512;
+const BLOCK: usize = 512;
 
 /// How deep the walk goes; deeper trees are cut there rather than exhausting the guest.
-pub(crate) const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 64;
+
+/// What to archive: the directory, and what of it may be seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) dir: SafePath,
+    pub(crate) visibility: Visibility,
+}
+
+/// Writes the archive `plan` describes to `sink`; false if it could not be written whole
+/// (the client went away, or the directory itself could not be read).
+pub(crate) fn stream<S: Sink>(fs: &dyn Fs, plan: &Plan, sink: &mut S) -> bool {
+    let mut ok = true;
+    let walked = walk(fs, &plan.dir, plan.visibility, &mut |member| {
+        ok = write_member(sink, member);
+        ok
+    });
+    ok && walked.is_ok() && sink.write(&end_of_archive())
+}
+
+/// One member's header and, for a file, its body and padding.
+fn write_member<S: Sink>(sink: &mut S, member: &Member) -> bool {
+    if member.meta.kind != Kind::File {
+        return sink.write(&header(member));
+    }
+    // Open before the header: a file that vanished since the walk saw it is left out,
+    // rather than leaving a header without its body.
+    let Some(file) = sink.open(&member.path) else {
+        return true;
+    };
+    let size = member.meta.size;
+    sink.write(&header(member))
+        && sink.send(&file, 0, size, size)
+        && sink.write(&[0; BLOCK][..padding(size)])
+}
 
 /// One member of the archive, in the order it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Member {
+struct Member {
     /// Where the bytes are, for files.
     pub(crate) path: SafePath,
     /// The name inside the archive, relative to the archived directory; dirs end with `/`.
@@ -30,7 +66,7 @@ pub(crate) struct Member {
 
 /// Calls `each` for every member under `dir`, directories before their contents, names in
 /// byte order. `each` returning false stops the walk (the client went away).
-pub(crate) fn walk(
+fn walk(
     fs: &dyn Fs,
     dir: &SafePath,
     visibility: Visibility,
@@ -91,7 +127,7 @@ fn walk_dir(
 }
 
 /// The header block(s) for a member: a pax header when ustar cannot hold the name or size.
-pub(crate) fn header(member: &Member) -> Vec<u8> {
+fn header(member: &Member) -> Vec<u8> {
     let is_dir = member.meta.kind == Kind::Dir;
     let size = if is_dir { 0 } else { member.meta.size };
     let mtime = member.meta.modified.map_or(0, |t| t.seconds);
@@ -135,12 +171,12 @@ pub(crate) fn header(member: &Member) -> Vec<u8> {
 }
 
 /// Zero bytes after a body of `size` to reach the next block.
-pub(crate) fn padding(size: u64) -> usize {
+fn padding(size: u64) -> usize {
     ((BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64) as usize
 }
 
 /// Two zero blocks end the archive.
-pub(crate) fn end_of_archive() -> [u8; 2 * BLOCK] {
+fn end_of_archive() -> [u8; 2 * BLOCK] {
     [0; 2 * BLOCK]
 }
 
@@ -239,6 +275,7 @@ mod tests {
     use super::*;
     use crate::fs::Timestamp;
     use crate::memfs::MemFs;
+    use crate::sink::testing::VecSink;
 
     fn file(name: &str, size: u64) -> Member {
         Member {
@@ -374,5 +411,40 @@ mod tests {
         })
         .unwrap();
         assert_eq!(count, 2);
+    }
+
+    #[test]
+    fn streams_the_tree_byte_exact() {
+        let fs = MemFs::new()
+            .file("b.txt", 1000)
+            .file("a/z.txt", 2)
+            .file("a/.secret", 3)
+            .special("a/fifo")
+            .dir("empty");
+        let plan = Plan {
+            dir: SafePath::root(),
+            visibility: Visibility::default(),
+        };
+        let mut sink = VecSink {
+            fs: &fs,
+            bytes: Vec::new(),
+        };
+        assert!(stream(&fs, &plan, &mut sink));
+        let mut reader = ::tar::Archive::new(sink.bytes.as_slice());
+        let mut seen = Vec::new();
+        for entry in reader.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().to_string_lossy().into_owned();
+            let mut body = Vec::new();
+            entry.read_to_end(&mut body).unwrap();
+            if let Some(path) = SafePath::from_config(&name) {
+                if !name.ends_with('/') {
+                    let want = fs.read(&path, 0, u64::MAX).unwrap();
+                    assert_eq!(body, want, "{name}");
+                }
+            }
+            seen.push(name);
+        }
+        assert_eq!(seen, ["a/", "a/z.txt", "b.txt", "empty/"]);
     }
 }

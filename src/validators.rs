@@ -1,8 +1,8 @@
 //! Validators and preconditions: RFC 9110 §8.8 (ETag, Last-Modified), §13.1 (the
 //! conditional header fields) and §13.2.2 (the order in which they are evaluated).
 //!
-//! The ETag is strong and built from metadata only (size, modification time in nanoseconds,
-//! the inode when the host gives one), never from content, so it costs one `stat`. It carries
+//! The ETag is strong and built from metadata only (size and modification time in
+//! nanoseconds), never from content, so it costs one `stat`. It carries
 //! the content coding, because a gzip body and an identity body are different representations
 //! (§8.8.3.3) and a cache must never mix their byte ranges.
 //!
@@ -29,29 +29,23 @@ use http::header::{
 use http::{HeaderMap, Method};
 
 use crate::fs::Timestamp;
+use crate::header::trim_ows_bytes;
 
 /// A strong entity tag's opaque part, without its quotes. Only [`etag`] builds one, so it is
 /// always visible ASCII without `"`, and always a valid header value once quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ETag(String);
 
-/// The ETag of a representation: `"<size>-<mtime ns>[-<inode>][-<coding>]"`, numbers in hex.
+/// The ETag of a representation: `"<size>-<mtime ns>[-<coding>]"`, numbers in hex. WASI
+/// reports no inode, so none can be part of it.
 ///
 /// A host that reports no modification time gets `0` there; the tag then changes only with
-/// the size (and inode), which is the best metadata can do.
-pub(crate) fn etag(
-    size: u64,
-    mtime: Option<Timestamp>,
-    inode: Option<u64>,
-    coding: Option<&str>,
-) -> ETag {
+/// the size, which is the best metadata can do.
+pub(crate) fn etag(size: u64, mtime: Option<Timestamp>, coding: Option<&str>) -> ETag {
     let nanos = mtime.map_or(0, |t| {
         u128::from(t.seconds) * 1_000_000_000 + u128::from(t.nanoseconds)
     });
     let mut tag = format!("{size:x}-{nanos:x}");
-    if let Some(inode) = inode {
-        tag.push_str(&format!("-{inode:x}"));
-    }
     if let Some(coding) = coding {
         tag.push('-');
         // Coding names are tokens; anything else is dropped so the tag stays a valid etagc.
@@ -64,11 +58,6 @@ impl ETag {
     /// The `ETag` field value, quoted.
     pub(crate) fn header_value(&self) -> HeaderValue {
         HeaderValue::from_str(&format!("\"{}\"", self.0)).expect("visible ASCII without quotes")
-    }
-
-    /// The tag without its quotes.
-    pub(crate) fn opaque(&self) -> &str {
-        &self.0
     }
 }
 
@@ -159,7 +148,7 @@ fn if_range_allows_at(
     let (Some(value), None) = (lines.next(), lines.next()) else {
         return headers.get(IF_RANGE).is_none();
     };
-    let value = trim_ows(value.as_bytes());
+    let value = trim_ows_bytes(value.as_bytes());
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         return match parse_tag(value) {
             Some((tag, [])) => tag.matches(etag, Comparison::Strong),
@@ -217,7 +206,7 @@ fn list_matches(
         return None;
     }
     if let [only] = lines.as_slice() {
-        if trim_ows(only) == b"*" {
+        if trim_ows_bytes(only) == b"*" {
             return Some(true);
         }
     }
@@ -248,7 +237,7 @@ fn parse_list<'a>(line: &'a [u8], mut each: impl FnMut(Tag<'a>)) -> Result<(), M
         }
         let (tag, after) = parse_tag(rest).ok_or(Malformed)?;
         each(tag);
-        rest = trim_ows(after);
+        rest = trim_ows_bytes(after);
         match rest {
             [] => return Ok(()),
             [b',', tail @ ..] => rest = tail,
@@ -280,7 +269,7 @@ fn single_date(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
     let (Some(value), None) = (lines.next(), lines.next()) else {
         return None;
     };
-    parse_date(trim_ows(value.as_bytes()))
+    parse_date(trim_ows_bytes(value.as_bytes()))
 }
 
 /// Any of the three HTTP-date forms (§5.6.7), as seconds since the epoch.
@@ -293,16 +282,6 @@ fn parse_date(value: &[u8]) -> Option<u64> {
 /// epoch count as the epoch (no file served here is that old).
 fn seconds(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-fn trim_ows(mut bytes: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = bytes {
-        bytes = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = bytes {
-        bytes = rest;
-    }
-    bytes
 }
 
 #[cfg(test)]
@@ -352,15 +331,11 @@ mod tests {
             nanoseconds: 5,
         };
         let cases: &[(ETag, &str)] = &[
-            (etag(16, Some(t), None, None), "10-3b9aca05"),
-            (etag(16, Some(t), Some(255), None), "10-3b9aca05-ff"),
-            (etag(16, Some(t), None, Some("br")), "10-3b9aca05-br"),
-            (
-                etag(16, Some(t), Some(1), Some("gzip")),
-                "10-3b9aca05-1-gzip",
-            ),
-            (etag(0, None, None, None), "0-0"),
-            (etag(u64::MAX, None, None, None), "ffffffffffffffff-0"),
+            (etag(16, Some(t), None), "10-3b9aca05"),
+            (etag(16, Some(t), Some("br")), "10-3b9aca05-br"),
+            (etag(16, Some(t), Some("gzip")), "10-3b9aca05-gzip"),
+            (etag(0, None, None), "0-0"),
+            (etag(u64::MAX, None, None), "ffffffffffffffff-0"),
             // The largest timestamp WASI can report still fits (u128 nanoseconds).
             (
                 etag(
@@ -370,33 +345,32 @@ mod tests {
                         nanoseconds: 999_999_999,
                     }),
                     None,
-                    None,
                 ),
                 "1-3b9ac9ffffffffffffffffff",
             ),
             // A hostile coding name cannot break the quoting.
-            (etag(1, None, None, Some("b\"r \r\n")), "1-0-br"),
+            (etag(1, None, Some("b\"r \r\n")), "1-0-br"),
         ];
         for (got, want) in cases {
-            assert_eq!(got.opaque(), *want);
+            assert_eq!(got.0, *want);
             assert_eq!(got.header_value(), format!("\"{want}\"").as_str());
         }
         assert_ne!(
-            etag(16, Some(t), None, Some("gzip")),
-            etag(16, Some(t), None, None),
+            etag(16, Some(t), Some("gzip")),
+            etag(16, Some(t), None),
             "identity and gzip are different representations"
         );
         assert_ne!(
-            etag(16, Some(t), None, Some("gzip")),
-            etag(16, Some(t), None, Some("br"))
+            etag(16, Some(t), Some("gzip")),
+            etag(16, Some(t), Some("br"))
         );
         let later = Timestamp {
             seconds: 1,
             nanoseconds: 6,
         };
         assert_ne!(
-            etag(16, Some(t), None, None),
-            etag(16, Some(later), None, None),
+            etag(16, Some(t), None),
+            etag(16, Some(later), None),
             "a change within the same second still changes the tag"
         );
     }

@@ -3,10 +3,12 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use super::{route, Request};
+use super::route;
 use crate::config::Config;
 use crate::memfs::MemFs;
+use crate::path::SafePath;
 use crate::reply::{Body, Reply};
+use crate::request::Request;
 
 fn tree() -> MemFs {
     MemFs::new()
@@ -28,12 +30,7 @@ fn req(method: Method, target: &str, headers: &[(&'static str, &str)]) -> Reques
     for (name, value) in headers {
         map.insert(*name, HeaderValue::from_str(value).unwrap());
     }
-    Request {
-        method,
-        target: target.to_owned(),
-        headers: map,
-        body: Default::default(),
-    }
+    Request::new(method, target, map)
 }
 
 fn get(target: &str) -> Reply {
@@ -265,8 +262,14 @@ fn cors_headers_and_preflight() {
 fn extra_headers_on_every_reply() {
     let config = Config {
         headers: vec![
-            ("X-Frame-Options".into(), "DENY".into()),
-            ("X-A".into(), "1".into()),
+            (
+                http::header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ),
+            (
+                http::HeaderName::from_static("x-a"),
+                HeaderValue::from_static("1"),
+            ),
         ],
         ..Config::default()
     };
@@ -284,7 +287,7 @@ fn extra_headers_on_every_reply() {
 #[test]
 fn spa_fallback_only_for_html_navigation() {
     let config = Config {
-        spa: Some("site/index.html".into()),
+        spa: SafePath::from_config("site/index.html"),
         ..Config::default()
     };
     let html = [("accept", "text/html,application/xhtml+xml,*/*;q=0.8")];
@@ -316,7 +319,7 @@ fn spa_fallback_only_for_html_navigation() {
 #[test]
 fn custom_not_found_page_keeps_404() {
     let config = Config {
-        not_found: Some("site/about.html".into()),
+        not_found: SafePath::from_config("site/about.html"),
         ..Config::default()
     };
     let reply = with(config.clone(), Method::GET, "/nope", &[]);
@@ -327,7 +330,7 @@ fn custom_not_found_page_keeps_404() {
     );
     // A missing page falls back to the built-in one.
     let broken = Config {
-        not_found: Some("nope.html".into()),
+        not_found: SafePath::from_config("nope.html"),
         ..Config::default()
     };
     let reply = with(broken, Method::GET, "/nope", &[]);
@@ -361,7 +364,7 @@ fn cache_control_default_and_configured() {
     let reply = get("/hello.txt");
     assert_eq!(header(&reply, http::header::CACHE_CONTROL), "no-cache");
     let config = Config {
-        cache_control: "public, max-age=3600".into(),
+        cache_control: HeaderValue::from_static("public, max-age=3600"),
         ..Config::default()
     };
     let reply = with(config.clone(), Method::GET, "/hello.txt", &[]);

@@ -131,13 +131,9 @@ impl Fs for WasiFs {
             let Ok(stat) = dir.stat_at(follow, &entry.name) else {
                 continue;
             };
-            let meta = metadata(stat);
-            if meta.kind == Kind::Other {
-                continue;
-            }
             each(DirEntry {
                 name: entry.name,
-                meta,
+                meta: metadata(stat),
                 symlink,
             });
         }
