@@ -11,16 +11,16 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
 /// What is known of a request when its head arrives.
-pub struct Entry {
-    pub client: SocketAddr,
-    pub method: hyper::Method,
-    pub target: String,
-    pub version: hyper::Version,
-    pub started: Instant,
+pub(crate) struct Entry {
+    pub(crate) client: SocketAddr,
+    pub(crate) method: hyper::Method,
+    pub(crate) target: String,
+    pub(crate) version: hyper::Version,
+    pub(crate) started: Instant,
 }
 
 impl Entry {
-    pub fn new<B>(client: SocketAddr, request: &hyper::Request<B>) -> Entry {
+    pub(crate) fn new<B>(client: SocketAddr, request: &hyper::Request<B>) -> Entry {
         Entry {
             client,
             method: request.method().clone(),
@@ -36,14 +36,14 @@ impl Entry {
 
 /// Wraps a response body, counting data bytes, and logs the request when it is dropped
 /// (sent whole, failed, or abandoned by the client).
-pub struct Logged<B> {
+pub(crate) struct Logged<B> {
     inner: B,
     entry: Option<(Entry, u16)>,
     bytes: u64,
 }
 
 impl<B> Logged<B> {
-    pub fn new(inner: B, entry: Option<Entry>, status: u16) -> Logged<B> {
+    pub(crate) fn new(inner: B, entry: Option<Entry>, status: u16) -> Logged<B> {
         Logged {
             inner,
             entry: entry.map(|e| (e, status)),

@@ -9,6 +9,7 @@ mod compile_cache;
 pub mod limits;
 mod runtime;
 mod server;
+pub mod settings;
 
 pub use limits::Limits;
 pub use server::{Handler, ResponseBody, Server, ServerBuilder};

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
-use sandserve_host::{limits, Limits, Server};
+use clap::{CommandFactory, FromArgMatches};
+use sandserve_host::{limits, settings, Limits, Server};
 
 /// Serve a directory over HTTP, read-only, from inside a WebAssembly sandbox.
-#[derive(Parser, Debug)]
+#[derive(clap::Parser, Debug)]
 #[command(name = "sandserve", version)]
 struct Args {
     /// Directory to serve.
@@ -29,46 +29,6 @@ struct Args {
     /// Do not log requests.
     #[arg(short, long)]
     quiet: bool,
-
-    /// List and serve dot-files (hidden by default so .git and .env do not leak).
-    #[arg(long)]
-    hidden: bool,
-
-    /// Directories without an index file give 404 instead of a listing.
-    #[arg(long)]
-    no_listing: bool,
-
-    /// Index file names, comma-separated.
-    #[arg(long, value_name = "NAMES", default_value = "index.html,index.htm")]
-    index: String,
-
-    /// Serve FILE (relative to PATH) with 200 for browser navigations to missing paths.
-    #[arg(long, value_name = "FILE")]
-    spa: Option<String>,
-
-    /// Serve FILE (relative to PATH) as the 404 page.
-    #[arg(long, value_name = "FILE")]
-    not_found: Option<String>,
-
-    /// Allow cross-origin requests: Access-Control-Allow-Origin: * and preflight answers.
-    #[arg(long)]
-    cors: bool,
-
-    /// Add a header to every response ('Name: value'); repeatable.
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
-    headers: Vec<String>,
-
-    /// Serve the XML-RPC API (and its documentation page) at /RPC2.
-    #[arg(long)]
-    xmlrpc: bool,
-
-    /// Do not compress responses on the fly.
-    #[arg(long)]
-    no_compress: bool,
-
-    /// Cache-Control for files and listings.
-    #[arg(long, value_name = "VALUE", default_value = "no-cache")]
-    cache_control: String,
 
     /// Run this wasi:http component instead of the built-in file server.
     #[arg(long, value_name = "FILE")]
@@ -104,8 +64,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args) {
+    // The component's settings join the host's own flags, from the component's table.
+    let matches = Args::command().args(settings::args()).get_matches();
+    let parsed = Args::from_arg_matches(&matches)
+        .map_err(anyhow::Error::from)
+        .and_then(|args| Ok((args, settings::env_from_matches(&matches)?)));
+    match parsed.and_then(|(args, env)| run(args, env)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sandserve: error: {error:#}");
@@ -114,50 +78,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every flag that changes what is served reaches the component as a `SANDSERVE_*`
-/// variable, exactly as `wasmtime serve --env` would pass it.
-fn component_env(args: &Args) -> Vec<(&'static str, String)> {
-    let mut env = Vec::new();
-    let mut flag = |name, on: bool| {
-        if on {
-            env.push((name, "1".to_owned()));
-        }
-    };
-    flag("SANDSERVE_HIDDEN", args.hidden);
-    flag("SANDSERVE_NO_LISTING", args.no_listing);
-    flag("SANDSERVE_CORS", args.cors);
-    flag("SANDSERVE_NO_COMPRESS", args.no_compress);
-    flag("SANDSERVE_XMLRPC", args.xmlrpc);
-    env.push(("SANDSERVE_INDEX", args.index.clone()));
-    env.push(("SANDSERVE_CACHE_CONTROL", args.cache_control.clone()));
-    if let Some(spa) = &args.spa {
-        env.push(("SANDSERVE_SPA", spa.clone()));
-    }
-    if let Some(page) = &args.not_found {
-        env.push(("SANDSERVE_NOT_FOUND", page.clone()));
-    }
-    if !args.headers.is_empty() {
-        env.push(("SANDSERVE_HEADERS", args.headers.join("\n")));
-    }
-    env
-}
-
-/// `-H 'Name: value'`: refused at start-up rather than silently dropped later.
-fn parse_header(text: &str) -> Result<String, String> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| format!("{text:?} is not 'Name: value'"))?;
-    let (name, value) = (name.trim(), value.trim());
-    hyper::header::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("{name:?} is not a valid header name"))?;
-    hyper::header::HeaderValue::from_str(value)
-        .map_err(|_| format!("{value:?} is not a valid header value"))?;
-    Ok(format!("{name}: {value}"))
-}
-
-fn run(args: Args) -> anyhow::Result<()> {
+fn run(args: Args, env: Vec<(String, String)>) -> anyhow::Result<()> {
     let mut builder = Server::builder();
-    for (name, value) in component_env(&args) {
+    for (name, value) in env {
         builder = builder.env(name, value);
     }
     let mut builder = builder

@@ -31,7 +31,7 @@ use crate::compile_cache;
 use crate::limits::{Limits, EPOCH_TICK};
 
 /// The compiled component and everything needed to run one request in it.
-pub struct Runtime {
+pub(crate) struct Runtime {
     pre: ProxyPre<State>,
     /// The read-only preopen of the served directory, opened once: each request's context
     /// gets a clone sharing the handle, instead of opening the path again.
@@ -45,7 +45,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Compiles `component` once and links it against WASI with a read-only view of `root`.
-    pub fn new(
+    pub(crate) fn new(
         component: &[u8],
         root: PathBuf,
         env: Vec<(String, String)>,
@@ -76,7 +76,7 @@ impl Runtime {
     }
 
     /// Runs `request` in a new instance. Any guest fault becomes a 500 for this request only.
-    pub async fn handle<B>(&self, request: Request<B>) -> Response<HyperOutgoingBody>
+    pub(crate) async fn handle<B>(&self, request: Request<B>) -> Response<HyperOutgoingBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,

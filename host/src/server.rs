@@ -117,6 +117,10 @@ impl ServerBuilder {
     /// sandboxed file server inside another program's router (see `examples/axum.rs`).
     pub fn handler(self) -> anyhow::Result<Handler> {
         let root = served_dir(&self.root)?;
+        if self.component.is_none() {
+            // The built-in component would refuse a bad setting on every request: say so now.
+            crate::settings::check(&self.env)?;
+        }
         let component = self.component.as_deref().unwrap_or(crate::COMPONENT);
         let runtime = Runtime::new(
             component,
