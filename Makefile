@@ -39,15 +39,18 @@ test-deps:
 
 unit:
 	$(CARGO) test --release --lib -p sandserve
-	$(CARGO) test --release -p sandserve-host
 
 # Test-only guest components, in a workspace of their own.
 guests: setup
 	$(CARGO) build --release --target wasm32-wasip2 \
 	  --manifest-path tests/guests/faulty/Cargo.toml --target-dir target/guests
 
+# The component's black-box tests on the native host, then the host's own tests (its flags,
+# limits, start-up, fault guests, embedding), which find its binary through
+# CARGO_BIN_EXE_sandserve and need the guests.
 integration: build guests
 	SANDSERVE_BIN=$(CURDIR)/$(HOST) $(CARGO) test --release -p sandserve --tests
+	$(CARGO) test --release -p sandserve-host
 
 # Fuzz each target for FUZZ_SECONDS (nightly + cargo-fuzz; the committed corpus seeds it).
 FUZZ_SECONDS ?= 60
