@@ -1,24 +1,11 @@
 //! A real browser against the real host: headless Chromium loads a listing, follows a sort
 //! link, and renders it in light and dark mode. Screenshots land in tests/artifacts/.
-//! Skipped, loudly, only when no Chromium is installed.
-
-mod common;
+//! Skipped only when no Chromium is installed, and then listed among the run's skips.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Fixture;
-
-fn chromium() -> Option<PathBuf> {
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
-}
+use sandserve_testkit::{skip_unless, Fixture};
 
 /// Runs headless Chromium with the flags this machine's closed network needs.
 fn run_chromium(binary: &Path, args: &[&str], url: &str) -> Vec<u8> {
@@ -71,10 +58,7 @@ fn brightness(png_path: &Path) -> f64 {
 
 #[test]
 fn listing_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        eprintln!("SKIPPED: no Chromium installed (apt-get install chromium); the browser test did not run");
-        return;
-    };
+    let browser = skip_unless!(chromium);
     let fx = Fixture::new();
     fx.write("small.txt", "s");
     fx.write("large.bin", vec![0u8; 50_000]);

@@ -1,0 +1,84 @@
+//! The host's start-up: its banner, one-line errors for arguments it cannot serve with
+//! (a missing root, a file as root, a taken port, a malformed `-H`), and the compiled
+//! component cached between runs.
+
+use std::process::Command;
+
+use sandserve_testkit::{native_host, Fixture};
+
+#[test]
+fn banner_names_address_and_port() {
+    let fx = Fixture::new();
+    let server = fx.serve_on(&native_host!(), &["-q"]);
+    let port = server.addr.port();
+    assert_eq!(
+        server.banner.trim_end(),
+        format!("Serving HTTP on 127.0.0.1 port {port} (http://127.0.0.1:{port}/) ...")
+    );
+}
+
+#[test]
+fn start_up_errors_exit_2_with_one_line() {
+    let fx = Fixture::new();
+    let file = fx.write("file.txt", "x");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let missing = fx.root().join("missing");
+    let cases: Vec<Vec<String>> = vec![
+        vec![missing.display().to_string(), "--port".into(), "0".into()],
+        vec![file.display().to_string(), "--port".into(), "0".into()],
+        vec![fx.root().display().to_string(), "--port".into(), port],
+    ];
+    for args in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_sandserve"))
+            .args(&args)
+            .args(["--bind", "127.0.0.1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("sandserve: error:"), "{stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
+    }
+}
+
+#[test]
+fn malformed_header_flag_is_a_start_up_error() {
+    let fx = Fixture::new();
+    for bad in ["no colon", "bad name: x", "X-Ok: bad\u{7f}value"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sandserve"))
+            .arg(fx.root())
+            .args(["--port", "0", "--bind", "127.0.0.1", "-H", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
+#[test]
+fn compiled_component_is_cached_and_a_bad_cache_is_ignored() {
+    let fx = Fixture::new();
+    fx.write("f.txt", "cached");
+    let cache = tempfile::tempdir().unwrap();
+    let host = native_host!().with_env("XDG_CACHE_HOME", cache.path());
+    let start = || {
+        let r = fx.serve_on(&host, &["-q"]).get("/f.txt");
+        assert_eq!(r.status, 200);
+        r.text()
+    };
+    assert_eq!(start(), "cached");
+    let artifacts: Vec<_> = std::fs::read_dir(cache.path().join("sandserve"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
+    assert_eq!(start(), "cached", "served from the cached artifact");
+    std::fs::write(&artifacts[0], b"not a compiled component").unwrap();
+    assert_eq!(
+        start(),
+        "cached",
+        "a corrupt artifact is recompiled, not fatal"
+    );
+}
