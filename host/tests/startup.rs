@@ -1,5 +1,5 @@
 //! The host's start-up: its banner, one-line errors for arguments it cannot serve with
-//! (a missing root, a file as root, a taken port, a malformed `-H`), and the compiled
+//! (a missing root, a file as root, a taken port, a malformed setting), and the compiled
 //! component cached between runs.
 
 use std::process::Command;
@@ -44,15 +44,32 @@ fn start_up_errors_exit_2_with_one_line() {
 }
 
 #[test]
-fn malformed_header_flag_is_a_start_up_error() {
+fn malformed_settings_are_one_line_errors_naming_the_flag() {
     let fx = Fixture::new();
-    for bad in ["no colon", "bad name: x", "X-Ok: bad\u{7f}value"] {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-H", "no colon"], "--header"),
+        (&["-H", "bad name: x"], "--header"),
+        (&["-H", "X-Ok: bad\u{7f}value"], "--header"),
+        (&["--spa", "../outside.html"], "--spa"),
+        (&["--not-found", "a/../../x.html"], "--not-found"),
+        (&["--index", "sub/index.html"], "--index"),
+        (&["--cache-control", ""], "--cache-control"),
+    ];
+    for (flags, flag) in cases {
         let out = Command::new(env!("CARGO_BIN_EXE_sandserve"))
             .arg(fx.root())
-            .args(["--port", "0", "--bind", "127.0.0.1", "-H", bad])
+            .args(["--port", "0", "--bind", "127.0.0.1"])
+            .args(*flags)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{flags:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("sandserve: error: {flag}: ")),
+            "{flags:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing listens: {flags:?}");
     }
 }
 
