@@ -16,6 +16,7 @@ use std::fmt;
 
 use http::header::{HeaderName, HeaderValue};
 
+use crate::auth::Users;
 use crate::path::SafePath;
 use crate::visibility::Visibility;
 
@@ -134,6 +135,17 @@ pub const SETTINGS: &[Setting] = &[
         "SANDSERVE_XMLRPC",
         "Serve the XML-RPC API (and its documentation page) at /RPC2",
     ),
+    Setting {
+        repeatable: true,
+        ..value(
+            "--auth",
+            "SANDSERVE_AUTH",
+            "USER:PASSWORD",
+            None,
+            "Require HTTP Basic authentication: USER:PASSWORD or USER:sha256:HEX (the \
+             lower-case hex SHA-256 of the password); repeatable",
+        )
+    },
 ];
 
 /// Set by an embedding host (`ServerBuilder::base_path`), not by a flag.
@@ -162,6 +174,8 @@ pub struct Config {
     pub(crate) cache_control: HeaderValue,
     /// The XML-RPC API at `/RPC2`.
     pub(crate) xmlrpc: bool,
+    /// Users who may make requests; when empty, anyone may.
+    pub(crate) users: Users,
     /// Where an embedding router mounts the server (`/files`): prefixed to the absolute URLs
     /// the component generates (redirects, breadcrumbs).
     pub(crate) base_path: String,
@@ -207,6 +221,7 @@ impl Config {
             compress: true,
             cache_control: HeaderValue::from_static("no-cache"),
             xmlrpc: false,
+            users: Users::default(),
             base_path: String::new(),
         };
         for setting in SETTINGS {
@@ -238,6 +253,7 @@ impl Config {
             "SANDSERVE_NOT_FOUND" => self.not_found = served_file(value).map_err(fail)?,
             "SANDSERVE_HEADERS" => self.headers = header_lines(value).map_err(fail)?,
             "SANDSERVE_CACHE_CONTROL" => self.cache_control = cache_control(value).map_err(fail)?,
+            "SANDSERVE_AUTH" => self.users = Users::parse(value).map_err(fail)?,
             BASE_PATH_VAR => self.base_path = base_path(value).map_err(fail)?,
             _ => unreachable!("known_var only returns variables handled here"),
         }
