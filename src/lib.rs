@@ -28,6 +28,7 @@ mod request;
 mod router;
 mod sink;
 mod tar;
+mod tree;
 mod validators;
 mod visibility;
 mod xmlrpc;

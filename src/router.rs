@@ -295,7 +295,7 @@ fn archive(config: &Config, dir: &SafePath) -> Reply {
             HeaderValue::from_str(&disposition).expect("ASCII by construction"),
         )
         .header(CACHE_CONTROL, config.cache_control.clone());
-    reply.body = Body::Tar(crate::tar::Plan {
+    reply.body = Body::Tar(crate::tree::Plan {
         dir: dir.clone(),
         visibility: config.visibility,
     });
