@@ -44,23 +44,16 @@ impl fmt::Debug for Users {
 }
 
 impl Users {
-    /// Parses `USER:PASSWORD` / `USER:sha256:HEX` lines; blank lines are skipped.
+    /// Parses `USER:PASSWORD` / `USER:sha256:HEX` lines; blank lines are skipped. Errors
+    /// name the entry by its position and never repeat a password.
     pub(crate) fn parse(text: &str) -> Result<Users, String> {
-        let mut users = Vec::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let (user, secret) = line
-                .split_once(':')
-                .ok_or("an entry is not USER:PASSWORD or USER:sha256:HEX")?;
-            if user.is_empty() {
-                return Err("an entry has an empty user name".to_owned());
+        let mut users: Vec<(Digest32, Digest32)> = Vec::new();
+        for (index, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            let entry = parse_entry(line).map_err(|e| format!("entry {}: {e}", index + 1))?;
+            if users.iter().any(|(user, _)| *user == entry.0) {
+                return Err(format!("entry {}: the user is given twice", index + 1));
             }
-            let password = match secret.strip_prefix("sha256:") {
-                Some(hex) => from_hex(hex).ok_or_else(|| {
-                    format!("the sha256 of user {user:?} is not 64 lower-case hex digits")
-                })?,
-                None => sha256(secret.as_bytes()),
-            };
-            users.push((sha256(user.as_bytes()), password));
+            users.push(entry);
         }
         Ok(Users(users))
     }
@@ -79,6 +72,26 @@ impl Users {
         }
         bool::from(matched).then_some(user)
     }
+}
+
+/// One entry's user and password digests, or what is wrong with it (without the secret).
+fn parse_entry(line: &str) -> Result<(Digest32, Digest32), String> {
+    if line.chars().any(char::is_control) {
+        return Err("contains a control character".to_owned());
+    }
+    let (user, secret) = line
+        .split_once(':')
+        .ok_or("is not USER:PASSWORD or USER:sha256:HEX (no colon)")?;
+    if user.is_empty() {
+        return Err("the user name before the colon is empty".to_owned());
+    }
+    let password = match secret.strip_prefix("sha256:") {
+        Some(hex) => from_hex(hex)
+            .ok_or_else(|| format!("user {user:?}: the sha256 is not 64 lower-case hex digits"))?,
+        None if secret.is_empty() => return Err(format!("user {user:?}: the password is empty")),
+        None => sha256(secret.as_bytes()),
+    };
+    Ok((sha256(user.as_bytes()), password))
 }
 
 /// The `WWW-Authenticate` value of a 401.

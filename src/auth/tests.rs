@@ -90,11 +90,12 @@ fn bad_entries_are_errors() {
     ] {
         assert!(Users::parse(bad).is_err(), "{bad:?}");
     }
+    for bad in ["me:", "me:a\tb", "me:x\nme:y", "me:x\n\nyou:y\nme:z"] {
+        assert!(Users::parse(bad).is_err(), "{bad:?}");
+    }
+    let error = Users::parse("me:ok\nyou:pass\u{7f}word").unwrap_err();
+    assert!(error.starts_with("entry 2:") && !error.contains("pass"), "{error}");
     assert!(Users::parse("").unwrap().is_empty());
-    assert!(
-        Users::parse("me:").is_ok(),
-        "an empty password is a password"
-    );
 }
 
 #[test]
