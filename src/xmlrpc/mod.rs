@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn the_wired_entry_point_reads_through_fs() {
-        // `handle_call` reads contents with `Fs::read`; MemFs fills a file with its path.
+        // `handle_call` reads contents with `Fs::read`; MemFs's own contents are a pattern.
         let (fs, _) = fixture();
         let xml = handle_call(
             &call("files.read", "<param><value>docs/a.txt</value></param>"),
@@ -279,7 +279,7 @@ mod tests {
             &Config::default(),
         );
         let got = parse_response(xml.as_bytes()).unwrap();
-        assert_eq!(got, Ok(Value::Base64(b"docs/a.txtdocs/a".to_vec())));
+        assert_eq!(got, Ok(Value::Base64(crate::memfs::pattern(0, 16))));
     }
 
     #[test]
