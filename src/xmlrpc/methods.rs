@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use percent_encoding::utf8_percent_encode;
 
 use super::value::{DateTime, Value};
-use super::{Fault, FaultCode, FileReader, MAX_ENTRIES, MAX_READ};
+use super::{Fault, FaultCode, MAX_ENTRIES, MAX_READ};
 use crate::config::Config;
 use crate::fs::sort_entries;
 use crate::fs::{DirEntry, Fs, Kind, Metadata};
@@ -143,21 +143,15 @@ impl Method {
 /// What one request's calls share: where to look, and what is left of its budgets.
 pub(crate) struct Context<'a> {
     fs: &'a dyn Fs,
-    reader: &'a dyn FileReader,
     config: &'a Config,
     read_left: Cell<u64>,
     entries_left: Cell<usize>,
 }
 
 impl<'a> Context<'a> {
-    pub(crate) fn new(
-        fs: &'a dyn Fs,
-        reader: &'a dyn FileReader,
-        config: &'a Config,
-    ) -> Context<'a> {
+    pub(crate) fn new(fs: &'a dyn Fs, config: &'a Config) -> Context<'a> {
         Context {
             fs,
-            reader,
             config,
             read_left: Cell::new(MAX_READ),
             entries_left: Cell::new(MAX_ENTRIES),
@@ -357,8 +351,8 @@ fn read(cx: &Context<'_>, params: &[Value]) -> Outcome {
     if len == 0 {
         return Ok(Value::Base64(Vec::new()));
     }
-    let mut bytes = cx.reader.read(&path, offset, len)?;
-    // A reader may not hand out more than was asked, or the budget would not hold.
+    let mut bytes = cx.fs.read(&path, offset, len)?;
+    // A filesystem may not hand out more than was asked, or the budget would not hold.
     bytes.truncate(len as usize);
     cx.read_left.set(left - bytes.len() as u64);
     Ok(Value::Base64(bytes))
@@ -422,29 +416,22 @@ fn one_of_many(cx: &Context<'_>, call: &Value) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{fixture, pattern, MapReader, TestFs, ODD_NAMES};
+    use super::super::fixture::{fixture, ODD_NAMES};
     use super::*;
     use crate::fs::Timestamp;
-    use crate::memfs::MemFs;
+    use crate::memfs::{pattern, MemFs};
     use FaultCode::*;
 
     fn s(text: &str) -> Value {
         Value::Str(text.into())
     }
 
-    fn run_with(
-        fs: &TestFs,
-        reader: &MapReader,
-        config: &Config,
-        method: &str,
-        params: &[Value],
-    ) -> Outcome {
-        dispatch(&Context::new(fs, reader, config), method, params)
+    fn run_with(fs: &MemFs, config: &Config, method: &str, params: &[Value]) -> Outcome {
+        dispatch(&Context::new(fs, config), method, params)
     }
 
     fn run(method: &str, params: &[Value]) -> Outcome {
-        let (fs, reader) = fixture();
-        run_with(&fs, &reader, &Config::default(), method, params)
+        run_with(&fixture(), &Config::default(), method, params)
     }
 
     fn code(outcome: Outcome) -> FaultCode {
@@ -566,14 +553,13 @@ mod tests {
             visibility: crate::visibility::Visibility::new(true),
             ..Config::default()
         };
-        let (fs, reader) = fixture();
+        let fs = fixture();
         assert_eq!(
-            names(run_with(&fs, &reader, &hidden, "files.list", &[s("docs")])),
+            names(run_with(&fs, &hidden, "files.list", &[s("docs")])),
             ["sub", ".secret", "a.txt", "link.txt"]
         );
         assert!(
-            names(run_with(&fs, &reader, &hidden, "files.list", &[s("/")]))
-                .contains(&".env".to_string())
+            names(run_with(&fs, &hidden, "files.list", &[s("/")])).contains(&".env".to_string())
         );
     }
 
@@ -797,18 +783,11 @@ mod tests {
             ),
         ];
         for (mtime, want) in cases {
-            let (mut fs, reader) = fixture();
-            fs.mtime = Some(*mtime);
-            let stat = run_with(
-                &fs,
-                &reader,
-                &Config::default(),
-                "files.stat",
-                &[s("docs/a.txt")],
-            );
+            let fs = fixture().modified("docs/a.txt", *mtime);
+            let stat = run_with(&fs, &Config::default(), "files.stat", &[s("docs/a.txt")]);
             assert_eq!(stat.unwrap().member("modified"), Some(want), "{mtime:?}");
             let Ok(Value::Array(list)) =
-                run_with(&fs, &reader, &Config::default(), "files.list", &[s("docs")])
+                run_with(&fs, &Config::default(), "files.list", &[s("docs")])
             else {
                 panic!()
             };
@@ -1019,26 +998,18 @@ mod tests {
 
     #[test]
     fn a_request_shares_one_listing_budget() {
-        let mut mem = MemFs::new();
+        let mut fs = MemFs::new();
         for i in 0..MAX_ENTRIES / 2 + 1 {
-            mem = mem.file(&format!("many/{i:05}"), 1);
+            fs = fs.file(&format!("many/{i:05}"), 1);
         }
-        let fs = TestFs {
-            mem,
-            symlinks: vec![],
-            broken: vec![],
-            mtime: None,
-        };
-        let reader = MapReader::default();
         let config = Config::default();
-        let listed = run_with(&fs, &reader, &config, "files.list", &[s("many")]);
+        let listed = run_with(&fs, &config, "files.list", &[s("many")]);
         assert_eq!(names(listed).len(), MAX_ENTRIES / 2 + 1);
         let twice = Value::Array(vec![
             call("files.list", vec![s("many")]),
             call("files.list", vec![s("many")]),
         ]);
-        let Ok(Value::Array(items)) = run_with(&fs, &reader, &config, "system.multicall", &[twice])
-        else {
+        let Ok(Value::Array(items)) = run_with(&fs, &config, "system.multicall", &[twice]) else {
             panic!()
         };
         let codes: Vec<Option<i64>> = items.iter().map(fault_code).collect();

@@ -31,14 +31,13 @@
 
 mod datetime;
 mod doc;
-mod methods;
 #[cfg(test)]
-mod testing;
+mod fixture;
+mod methods;
 pub(crate) mod value;
 
 use crate::config::Config;
 use crate::fs::{Fs, FsError};
-use crate::path::SafePath;
 use value::Value;
 
 pub(crate) use doc::doc_page;
@@ -53,12 +52,6 @@ pub(crate) const MAX_READ: u64 = 16 << 20;
 /// listing entry costs about 600 bytes on its way out, so this keeps a response under
 /// 20 MiB; a directory with more entries is "too large".
 pub(crate) const MAX_ENTRIES: usize = 1 << 15;
-
-/// Where `files.read` gets file contents. The component reads over WASI; tests read a map.
-pub(crate) trait FileReader {
-    /// Up to `len` bytes of the regular file at `path` from `offset`; fewer only at its end.
-    fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError>;
-}
 
 /// The stable fault codes (see the module note).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,26 +147,14 @@ impl From<FsError> for Fault {
     }
 }
 
-/// Answers one request body with a complete `methodResponse` document, reading file
-/// contents through `fs` itself.
+/// Answers one request body with a complete `methodResponse` document.
 pub(crate) fn handle_call(body: &[u8], fs: &dyn Fs, config: &Config) -> String {
-    handle_call_with(body, fs, &FsContents(fs), config)
-}
-
-/// Answers one request body with a complete `methodResponse` document, reading file
-/// contents through `reader` (metadata and listings still come from `fs`).
-pub(crate) fn handle_call_with(
-    body: &[u8],
-    fs: &dyn Fs,
-    reader: &dyn FileReader,
-    config: &Config,
-) -> String {
     let result = if body.len() as u64 > MAX_BODY {
         Err(Fault::new(FaultCode::TooLarge, "request body over 1 MiB"))
     } else {
         match value::parse_call(body) {
             Ok(call) => methods::dispatch(
-                &methods::Context::new(fs, reader, config),
+                &methods::Context::new(fs, config),
                 &call.method,
                 &call.params,
             ),
@@ -184,15 +165,6 @@ pub(crate) fn handle_call_with(
         }
     };
     response(&result)
-}
-
-/// [`Fs::read`] as a [`FileReader`], for hosts whose filesystem reads contents itself.
-struct FsContents<'a>(&'a dyn Fs);
-
-impl FileReader for FsContents<'_> {
-    fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
-        self.0.read(path, offset, len)
-    }
 }
 
 fn response(result: &Result<Value, Fault>) -> String {
@@ -215,13 +187,15 @@ fn response(result: &Result<Value, Fault>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::fixture;
+    use super::fixture::fixture;
     use super::value::parse_response;
     use super::*;
+    use crate::fs::{DirEntry, Metadata};
+    use crate::memfs::{pattern, MemFs};
+    use crate::path::SafePath;
 
     fn answer(body: &[u8]) -> Result<Value, (i64, String)> {
-        let (fs, reader) = fixture();
-        let xml = handle_call_with(body, &fs, &reader, &Config::default());
+        let xml = handle_call(body, &fixture(), &Config::default());
         assert!(
             xml.starts_with("<?xml version=\"1.0\"?>\n<methodResponse>"),
             "{xml}"
@@ -256,13 +230,13 @@ mod tests {
             answer(&body),
             Ok(Value::Base64(b"hello <&> world\n".to_vec()))
         );
-        let (fs, reader) = fixture();
-        let xml = handle_call_with(&body, &fs, &reader, &Config::default());
+        let fs = fixture();
+        let xml = handle_call(&body, &fs, &Config::default());
         assert_eq!(
             xml,
             "<?xml version=\"1.0\"?>\n<methodResponse><params><param><value><base64>aGVsbG8gPCY+IHdvcmxkCg==</base64></value></param></params></methodResponse>\n"
         );
-        let fault = handle_call_with(b"<nope", &fs, &reader, &Config::default());
+        let fault = handle_call(b"<nope", &fs, &Config::default());
         assert!(
             fault.starts_with("<?xml version=\"1.0\"?>\n<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>6</int></value></member><member><name>faultString</name><value><string>bad request: "),
             "{fault}"
@@ -270,16 +244,13 @@ mod tests {
     }
 
     #[test]
-    fn the_wired_entry_point_reads_through_fs() {
-        // `handle_call` reads contents with `Fs::read`; MemFs's own contents are a pattern.
-        let (fs, _) = fixture();
-        let xml = handle_call(
-            &call("files.read", "<param><value>docs/a.txt</value></param>"),
-            &fs,
-            &Config::default(),
-        );
-        let got = parse_response(xml.as_bytes()).unwrap();
-        assert_eq!(got, Ok(Value::Base64(crate::memfs::pattern(0, 16))));
+    fn contents_come_from_fs_read() {
+        // Past 4 GiB, as a document: offsets travel as whole doubles, bytes as base64.
+        let got = answer(&call(
+            "files.read",
+            "<param><value>huge.bin</value></param><param><value><double>4294967296.0</double></value></param><param><value><int>3</int></value></param>",
+        ));
+        assert_eq!(got, Ok(Value::Base64(pattern(1 << 32, 3))));
     }
 
     #[test]
@@ -333,21 +304,30 @@ mod tests {
     }
 
     #[test]
-    fn a_reader_that_oversupplies_is_cut_to_the_length() {
-        struct Greedy;
-        impl FileReader for Greedy {
+    fn a_filesystem_that_oversupplies_is_cut_to_the_length() {
+        /// The fixture, but every read hands out 100 bytes whatever was asked.
+        struct Greedy(MemFs);
+        impl Fs for Greedy {
+            fn stat(&self, path: &SafePath) -> Result<Metadata, FsError> {
+                self.0.stat(path)
+            }
+            fn read_dir(
+                &self,
+                path: &SafePath,
+                each: &mut dyn FnMut(DirEntry),
+            ) -> Result<(), FsError> {
+                self.0.read_dir(path, each)
+            }
             fn read(&self, _: &SafePath, _: u64, _: u64) -> Result<Vec<u8>, FsError> {
                 Ok(vec![b'x'; 100])
             }
         }
-        let (fs, _) = fixture();
-        let xml = handle_call_with(
+        let xml = handle_call(
             &call(
                 "files.read",
                 "<param><value>docs/a.txt</value></param><param><value><int>0</int></value></param><param><value><int>3</int></value></param>",
             ),
-            &fs,
-            &Greedy,
+            &Greedy(fixture()),
             &Config::default(),
         );
         assert_eq!(
@@ -359,7 +339,7 @@ mod tests {
 
 #[cfg(test)]
 mod properties {
-    use super::testing::fixture;
+    use super::fixture::fixture;
     use super::value::{encode, parse_response, Value};
     use super::*;
     use proptest::prelude::*;
@@ -401,15 +381,13 @@ mod properties {
 
         #[test]
         fn any_bytes_get_a_response(body in prop::collection::vec(any::<u8>(), 0..256)) {
-            let (fs, reader) = fixture();
-            let xml = handle_call_with(&body, &fs, &reader, &Config::default());
+            let xml = handle_call(&body, &fixture(), &Config::default());
             prop_assert!(parse_response(xml.as_bytes()).is_ok(), "{}", xml);
         }
 
         #[test]
         fn scrambled_calls_get_a_response(body in scrambled_call()) {
-            let (fs, reader) = fixture();
-            let xml = handle_call_with(&body, &fs, &reader, &Config::default());
+            let xml = handle_call(&body, &fixture(), &Config::default());
             prop_assert!(parse_response(xml.as_bytes()).is_ok(), "{}", xml);
         }
 
@@ -432,8 +410,7 @@ mod properties {
             let mut body = String::from("<methodCall><methodName>system.multicall</methodName><params><param>");
             encode(&mut body, &Value::Array(calls));
             body.push_str("</param></params></methodCall>");
-            let (fs, reader) = fixture();
-            let xml = handle_call_with(body.as_bytes(), &fs, &reader, &Config::default());
+            let xml = handle_call(body.as_bytes(), &fixture(), &Config::default());
             let Ok(Ok(Value::Array(items))) = parse_response(xml.as_bytes()) else {
                 return Err(TestCaseError::fail(xml));
             };
