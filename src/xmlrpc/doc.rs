@@ -54,7 +54,7 @@ pub(crate) fn doc_page() -> String {
          larger ones use the <code>&lt;i8&gt;</code> extension, which Python's client reads. \
          <code>&lt;i4&gt;</code> and <code>&lt;i8&gt;</code> are accepted too, and whole \
          <code>&lt;double&gt;</code>s where an offset or length is expected.</dd>\n\
-         <dt><code>dateTime.iso8601</code></dt><dd>Always UTC, written \
+         <dt><code>dateTime.iso8601</code></dt><dd>Always UTC, written and read as \
          <code>YYYYMMDDTHH:MM:SS</code>.</dd>\n\
          <dt><code>nil</code></dt><dd>The <code>&lt;nil/&gt;</code> extension: an unknown \
          modification time, or an omitted argument.</dd>\n\

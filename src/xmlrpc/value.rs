@@ -12,8 +12,8 @@
 //! - `<int>`, `<i4>` and `<i8>` all read as 64-bit integers (the spec's `int` is 32-bit, but
 //!   64-bit clients send larger ones); `<value>text</value>` and `<value/>` are strings;
 //!   `<nil/>` is the common extension; `<double>` takes whatever Rust's `f64` parser takes
-//!   (exponents, `nan`, `inf`); `<base64>` may wrap lines and omit padding; dateTime forms
-//!   are in [`DateTime::parse`]. Strings keep their whitespace; numbers are trimmed.
+//!   (exponents, `nan`, `inf`); `<base64>` may wrap lines and omit padding; dateTime has
+//!   one form ([`DateTime::parse`]). Strings keep their whitespace; numbers are trimmed.
 //!
 //! Writing follows the spec's forms: `<int>` for integers that fit 32 bits and the `<i8>`
 //! extension beyond (Python's and Apache's clients read it); doubles in plain decimal
@@ -753,7 +753,7 @@ mod tests {
             ("<value><double>-.5</double></value>", Value::Double(-0.5)),
             ("<value><double>7</double></value>", Value::Double(7.0)),
             (
-                "<value><dateTime.iso8601>2023-11-14T22:13:20Z</dateTime.iso8601></value>",
+                "<value><dateTime.iso8601> 20231114T22:13:20\n</dateTime.iso8601></value>",
                 time("20231114T22:13:20"),
             ),
             (
@@ -903,6 +903,10 @@ mod tests {
             ("<value><base64>!!!!</base64></value>", "bad <base64>"),
             (
                 "<value><dateTime.iso8601>yesterday</dateTime.iso8601></value>",
+                "bad <dateTime",
+            ),
+            (
+                "<value><dateTime.iso8601>2023-11-14T22:13:20Z</dateTime.iso8601></value>",
                 "bad <dateTime",
             ),
             (
