@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use percent_encoding::utf8_percent_encode;
 
 use super::value::{DateTime, Value};
-use super::{Fault, FaultCode, MAX_ENTRIES, MAX_READ};
+use super::{size, Fault, FaultCode, MAX_ENTRIES, MAX_READ};
 use crate::config::Config;
 use crate::fs::sort_entries;
 use crate::fs::{DirEntry, Fs, Kind, Metadata};
@@ -34,7 +34,8 @@ pub(crate) struct Method {
     /// Per the introspection spec: the return type, then the parameter types; one
     /// signature per accepted argument count, each a prefix of the longest.
     pub(crate) signatures: &'static [&'static [&'static str]],
-    pub(crate) help: &'static str,
+    /// The help text, with `{MAX_READ}` standing for that limit (see [`Method::help`]).
+    help: &'static str,
     run: fn(&Context<'_>, &[Value]) -> Outcome,
 }
 
@@ -60,7 +61,7 @@ pub(crate) const METHODS: &[Method] = &[
             &["base64", "string", "int", "int"],
         ],
         help: "Reads the file at path as base64: length bytes (default: to the end) from offset \
-               (default 0). At most 16 MiB per call, so read larger files in pieces; an offset \
+               (default 0). At most {MAX_READ} per call, so read larger files in pieces; an offset \
                past the end reads nothing. Offsets and lengths past 2^31 - 1, which Python's \
                client cannot send as integers, may be sent as whole doubles.",
         run: read,
@@ -108,6 +109,11 @@ pub(crate) const METHODS: &[Method] = &[
 ];
 
 impl Method {
+    /// The help text, limits rendered from their constants.
+    pub(crate) fn help(&self) -> String {
+        self.help.replace("{MAX_READ}", &size(MAX_READ))
+    }
+
     /// The fewest and most arguments the signatures accept.
     fn arity(&self) -> (usize, usize) {
         let counts = self.signatures.iter().map(|s| s.len().saturating_sub(1));
@@ -215,7 +221,7 @@ fn not_a_directory() -> Fault {
     Fault::new(FaultCode::NotADirectory, "not a directory")
 }
 
-fn too_large(message: &str) -> Fault {
+fn too_large(message: String) -> Fault {
     Fault::new(FaultCode::TooLarge, message)
 }
 
@@ -304,9 +310,9 @@ fn list(cx: &Context<'_>, params: &[Value]) -> Outcome {
         }
     })?;
     if over {
-        return Err(too_large(
-            "more than 32768 directory entries in one request",
-        ));
+        return Err(too_large(format!(
+            "more than {MAX_ENTRIES} directory entries in one request"
+        )));
     }
     cx.entries_left.set(left - entries.len());
     // The HTTP listing's default order, so both APIs agree.
@@ -330,9 +336,10 @@ fn read(cx: &Context<'_>, params: &[Value]) -> Outcome {
     let offset = count(params, 1, "offset")?.unwrap_or(0);
     let length = count(params, 2, "length")?;
     if length.is_some_and(|n| n > MAX_READ) {
-        return Err(too_large(
-            "length over 16 MiB: read the file in pieces of at most 16 MiB",
-        ));
+        return Err(too_large(format!(
+            "length over {0}: read the file in pieces of at most {0}",
+            size(MAX_READ)
+        )));
     }
     let meta = cx.visible(&path)?;
     if meta.kind == Kind::Dir {
@@ -343,9 +350,12 @@ fn read(cx: &Context<'_>, params: &[Value]) -> Outcome {
     let left = cx.read_left.get();
     if len > left {
         return Err(too_large(if left == MAX_READ {
-            "over 16 MiB: pass an offset and a length to read the file in pieces"
+            format!(
+                "over {}: pass an offset and a length to read the file in pieces",
+                size(MAX_READ)
+            )
         } else {
-            "over 16 MiB read in one request"
+            format!("over {} read in one request", size(MAX_READ))
         }));
     }
     if len == 0 {
@@ -366,7 +376,7 @@ fn list_methods(_: &Context<'_>, _: &[Value]) -> Outcome {
 
 fn method_help(_: &Context<'_>, params: &[Value]) -> Outcome {
     let method = find(string(params, 0, "name")?)?;
-    Ok(Value::Str(method.help.into()))
+    Ok(Value::Str(method.help()))
 }
 
 fn method_signature(_: &Context<'_>, params: &[Value]) -> Outcome {
@@ -484,7 +494,12 @@ mod tests {
                     m.name
                 );
             }
-            assert!(m.help.ends_with('.'), "{}", m.name);
+            assert!(m.help().ends_with('.'), "{}", m.name);
+            assert!(
+                !m.help().contains("MAX_"),
+                "{}: a limit left unrendered",
+                m.name
+            );
         }
         let usages: Vec<String> = METHODS.iter().map(Method::usage).collect();
         assert_eq!(
@@ -864,7 +879,10 @@ mod tests {
             Ok(Value::Array(METHODS.iter().map(|m| s(m.name)).collect()))
         );
         for m in METHODS {
-            assert_eq!(run("system.methodHelp", &[s(m.name)]), Ok(s(m.help)));
+            assert_eq!(
+                run("system.methodHelp", &[s(m.name)]),
+                Ok(Value::Str(m.help()))
+            );
         }
         assert!(
             matches!(run("system.methodHelp", &[s("files.read")]), Ok(Value::Str(h)) if h.contains("16 MiB"))

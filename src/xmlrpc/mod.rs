@@ -6,28 +6,17 @@
 //! methods of the XML-RPC introspection spec plus `system.multicall` (Eric Kidd's RFC).
 //! Values and documents: `value.rs`; dateTime: `datetime.rs`; the page: `doc.rs`.
 //!
-//! Every failure is a fault with a stable code, never a panic or an HTTP error:
-//!
-//! | code | meaning |
-//! |---|---|
-//! | 1 | not found: missing, a dot-file (unless `--hidden`), a special file, or outside the root |
-//! | 2 | is a directory (`files.read` of a directory) |
-//! | 3 | permission denied by the host |
-//! | 4 | bad arguments: wrong number or types |
-//! | 5 | too large: over the read or listing budget, or a body over [`MAX_BODY`] |
-//! | 6 | malformed request: not a `methodCall` document (a DOCTYPE included) |
-//! | 7 | unknown method |
-//! | 8 | not a directory (`files.list` of a file, or a file named with a trailing `/`) |
-//! | 9 | I/O error reading the served directory |
-//!
-//! The same table is [`FAULTS`]; the page and the README show it. "Not found" is one answer
-//! for every reason a name cannot be served, as the HTTP side's 404 is, so faults never tell
-//! a client whether a hidden or outside file exists.
+//! Every failure is a fault with a stable code, never a panic or an HTTP error: [`FAULTS`]
+//! lists them and [`FaultCode::meaning`] says what each means, for the page (the README
+//! quotes it). "Not found" is one answer for every reason a name cannot be served, as the
+//! HTTP side's 404 is, so faults never tell a client whether a hidden or outside file exists.
 //!
 //! Limits, per request (a `system.multicall` shares them): [`MAX_READ`] bytes of file
 //! contents and [`MAX_ENTRIES`] listed entries. The component runs in a small linear memory
-//! (64 MiB by default), and a 1 MiB multicall could otherwise ask for thousands of 16 MiB
-//! reads; a call over the budget is a "too large" fault, the others still answer.
+//! (64 MiB by default), and a body of [`MAX_BODY`] could otherwise ask for thousands of
+//! full-size reads; a call over the budget is a "too large" fault, the others still answer.
+//! Every text that quotes a limit (fault strings, method help, the page) renders it from
+//! these constants.
 
 mod datetime;
 mod doc;
@@ -80,14 +69,23 @@ pub(crate) const FAULTS: [FaultCode; 9] = [
     FaultCode::IoError,
 ];
 
+/// A byte limit as people read it: `16 MiB`, or a plain count when not whole mebibytes.
+pub(crate) fn size(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 impl FaultCode {
     /// The `faultCode` a client sees.
     pub(crate) const fn code(self) -> i32 {
         self as i32
     }
 
-    /// What the code means, for the documentation.
-    pub(crate) const fn meaning(self) -> &'static str {
+    /// What the code means, for the documentation (limits rendered from their constants).
+    pub(crate) fn meaning(self) -> String {
         match self {
             FaultCode::NotFound => {
                 "not found: missing, a dot-file, a special file, or outside the served directory"
@@ -96,7 +94,12 @@ impl FaultCode {
             FaultCode::PermissionDenied => "permission denied",
             FaultCode::BadArguments => "bad arguments: wrong number or types",
             FaultCode::TooLarge => {
-                "too large: over 16 MiB of file contents or 32768 listed entries in one request, or a body over 1 MiB"
+                return format!(
+                    "too large: over {} of file contents or {MAX_ENTRIES} listed entries in one \
+                     request, or a body over {}",
+                    size(MAX_READ),
+                    size(MAX_BODY)
+                )
             }
             FaultCode::MalformedRequest => {
                 "malformed request: not a methodCall document (a DOCTYPE is refused)"
@@ -105,6 +108,7 @@ impl FaultCode {
             FaultCode::NotADirectory => "not a directory",
             FaultCode::IoError => "I/O error reading the served directory",
         }
+        .to_owned()
     }
 }
 
@@ -150,7 +154,10 @@ impl From<FsError> for Fault {
 /// Answers one request body with a complete `methodResponse` document.
 pub(crate) fn handle_call(body: &[u8], fs: &dyn Fs, config: &Config) -> String {
     let result = if body.len() as u64 > MAX_BODY {
-        Err(Fault::new(FaultCode::TooLarge, "request body over 1 MiB"))
+        Err(Fault::new(
+            FaultCode::TooLarge,
+            format!("request body over {}", size(MAX_BODY)),
+        ))
     } else {
         match value::parse_call(body) {
             Ok(call) => methods::dispatch(
@@ -214,10 +221,16 @@ mod tests {
         for fault in FAULTS {
             assert!(!fault.meaning().is_empty());
         }
-        assert!(FaultCode::TooLarge.meaning().contains("16 MiB"));
-        assert!(FaultCode::TooLarge
-            .meaning()
-            .contains(&MAX_ENTRIES.to_string()));
+        let too_large = FaultCode::TooLarge.meaning();
+        assert_eq!(
+            too_large,
+            "too large: over 16 MiB of file contents or 32768 listed entries in one request, \
+             or a body over 1 MiB"
+        );
+        assert_eq!(
+            (size(MAX_READ), size(MAX_BODY), size(1000)),
+            ("16 MiB".into(), "1 MiB".into(), "1000 bytes".into())
+        );
     }
 
     #[test]
