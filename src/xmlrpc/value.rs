@@ -284,14 +284,16 @@ impl<'a> Parser<'a> {
         loop {
             let event = match self.reader.read_event() {
                 Ok(event) => event,
-                Err(e) => return fail(format!("malformed XML: {e}")),
+                Err(e) => return fail(format!("malformed XML: {}", clip(&e.to_string(), 100))),
             };
             return Ok(match event {
                 Event::Start(e) => Token::Open(known(e.name().as_ref())?),
                 Event::End(e) => Token::Close(known(e.name().as_ref())?),
                 Event::Text(t) => match t.unescape() {
                     Ok(text) => Token::Text(text.into_owned()),
-                    Err(e) => return fail(format!("malformed text: {e}")),
+                    Err(e) => {
+                        return fail(format!("malformed text: {}", clip(&e.to_string(), 100)))
+                    }
                 },
                 Event::CData(c) => match String::from_utf8(c.into_inner().into_owned()) {
                     Ok(text) => Token::Text(text),
@@ -480,18 +482,20 @@ fn known(name: &[u8]) -> Parsed<Tag> {
         Some(tag) => Ok(tag),
         None => fail(format!(
             "unknown element <{}>",
-            clip(&String::from_utf8_lossy(name))
+            clip(&String::from_utf8_lossy(name), 32)
         )),
     }
 }
 
 /// Client input quoted in an error message: at most 32 characters of it.
 fn excerpt(text: &str) -> String {
-    format!("{:?}", clip(text.trim()))
+    format!("{:?}", clip(text.trim(), 32))
 }
 
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(32) {
+/// At most `max` characters of `text`. quick-xml's own messages quote names and entities
+/// whole, so they are clipped too: a fault string never echoes much of a 1 MiB body.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
         None => text.to_owned(),
     }

@@ -375,6 +375,15 @@ fn error_messages_quote_little_input() {
     assert!(err.0.len() < 80, "{err}");
     let err = parse_call(format!("<{}/>", "q".repeat(10_000)).as_bytes()).unwrap_err();
     assert!(err.0.len() < 80, "{err}");
+    // quick-xml's own messages quote whole names and entities: clipped as well.
+    let long = "q".repeat(10_000);
+    for body in [
+        format!("<methodCall><methodName>x</{long}></methodCall>"),
+        format!("<methodCall><methodName>&{long};</methodName></methodCall>"),
+    ] {
+        let err = parse_call(body.as_bytes()).unwrap_err();
+        assert!(err.0.len() < 130, "{err}");
+    }
 }
 
 mod properties {
@@ -403,6 +412,185 @@ mod properties {
                 prop::collection::vec((text, inner), 0..6).prop_map(Value::Struct),
             ]
         })
+    }
+
+    /// Text that trips parsers: numbers at and past every integer width, odd doubles,
+    /// dates, base64, entities declared or not, character references, CDATA, comments.
+    fn awkward_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just(" \n".to_owned()),
+            "[-+0-9.eE ]{1,24}",
+            "[01 ]{1,3}",
+            "[0-9]{8}T[0-9]{2}:[0-9]{2}:[0-9]{2}",
+            "[A-Za-z0-9+/= \n]{0,12}",
+            prop::sample::select(
+                &[
+                    "9223372036854775807",
+                    "9223372036854775808",
+                    "-9223372036854775808",
+                    "2147483648",
+                    "1e400",
+                    "nan",
+                    "-inf",
+                    "&amp;&lt;&#13;&#x65E5;",
+                    "&e;",
+                    "&#xD800;",
+                    "&#0;",
+                    "<![CDATA[<&>]]>",
+                    "a<!-- c -->b",
+                    "<?pi x?>",
+                ][..]
+            )
+            .prop_map(str::to_owned),
+            "\\PC{0,6}",
+        ]
+    }
+
+    /// Noise to splice into a document: markup the grammar does not allow there.
+    fn noise() -> impl Strategy<Value = String> {
+        prop_oneof![
+            awkward_text(),
+            prop::sample::select(
+                &[
+                    "<x/>",
+                    "<value/>",
+                    "</value>",
+                    "<int>1</int>",
+                    "<data>",
+                    "</struct>",
+                    "<nil/>",
+                    "<member><name>n</name><value/></member>",
+                    "<!DOCTYPE x [<!ENTITY e \"&e;&e;\">]>",
+                    "<x:value xmlns:x='u'/>",
+                    "<value a='1'>",
+                    "<",
+                ][..]
+            )
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    /// `text` with `piece` spliced in at a character boundary chosen by `at`.
+    fn splice(text: &str, piece: &str, at: prop::sample::Index) -> String {
+        let cuts: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .collect();
+        let cut = cuts[at.index(cuts.len())];
+        format!("{}{piece}{}", &text[..cut], &text[cut..])
+    }
+
+    /// Values as the grammar builds them, some with noise spliced in, some nested close to
+    /// the depth cap on either side.
+    fn value_xml() -> impl Strategy<Value = String> {
+        let scalar = prop::sample::select(
+            &[
+                "int",
+                "i4",
+                "i8",
+                "boolean",
+                "string",
+                "double",
+                "dateTime.iso8601",
+                "base64",
+                "nil",
+            ][..],
+        );
+        let leaf = prop_oneof![
+            (scalar, awkward_text()).prop_map(|(t, x)| format!("<value><{t}>{x}</{t}></value>")),
+            awkward_text().prop_map(|x| format!("<value>{x}</value>")),
+            Just("<value/>".to_owned()),
+            Just("<value><nil/></value>".to_owned()),
+        ];
+        let tree = leaf.prop_recursive(6, 48, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!(
+                    "<value><array><data>{}</data></array></value>",
+                    v.concat()
+                )),
+                prop::collection::vec((awkward_text(), inner.clone()), 0..4).prop_map(|m| {
+                    let members: String = m
+                        .iter()
+                        .map(|(n, v)| format!("<member><name>{n}</name>{v}</member>"))
+                        .collect();
+                    format!("<value><struct>{members}</struct></value>")
+                }),
+                (inner, noise(), any::<prop::sample::Index>())
+                    .prop_map(|(v, n, at)| splice(&v, &n, at)),
+            ]
+        });
+        prop_oneof![
+            8 => tree.clone(),
+            1 => (tree, MAX_DEPTH - 2..MAX_DEPTH + 2).prop_map(|(v, n)| {
+                format!("{}{v}{}", "<value><array><data>".repeat(n), "</data></array></value>".repeat(n))
+            }),
+        ]
+    }
+
+    /// Method calls built from [`value_xml`], a quarter with noise spliced in anywhere.
+    fn xmlish() -> impl Strategy<Value = String> {
+        let call = (prop::collection::vec(value_xml(), 0..4), "[a-z.]{0,12}").prop_map(|(values, name)| {
+            let params: String = values.iter().map(|v| format!("<param>{v}</param>")).collect();
+            format!("<?xml version=\"1.0\"?><methodCall><methodName>{name}</methodName><params>{params}</params></methodCall>")
+        }).boxed();
+        prop_oneof![
+            3 => call.clone(),
+            1 => (call, noise(), any::<prop::sample::Index>()).prop_map(|(c, n, at)| splice(&c, &n, at)),
+        ]
+    }
+
+    /// A call document holding `params` as this module writes them.
+    fn written(params: &[Value]) -> String {
+        let mut out = String::from("<methodCall><methodName>m</methodName><params>");
+        for value in params {
+            out.push_str("<param>");
+            encode(&mut out, value);
+            out.push_str("</param>");
+        }
+        out.push_str("</params></methodCall>");
+        out
+    }
+
+    /// Cases per property, raised for long runs: `PROPTEST_CASES=200000 cargo test ...`.
+    fn cases(default: u32) -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok());
+        ProptestConfig::with_cases(cases.unwrap_or(default))
+    }
+
+    proptest! {
+        #![proptest_config(cases(1024))]
+
+        /// Whatever arrives, `parse_call` answers (a panic would be a 500); every call it
+        /// accepts reads back the same after writing, and is refused once a DOCTYPE (which
+        /// could declare entities) stands before its root.
+        #[test]
+        fn any_markup_parses_or_is_refused(doc in xmlish()) {
+            match parse_call(doc.as_bytes()) {
+                Ok(call) => {
+                    let declared = doc.replacen(
+                        "<methodCall",
+                        "<!DOCTYPE methodCall [<!ENTITY e \"x\">]><methodCall",
+                        1,
+                    );
+                    let refused = parse_call(declared.as_bytes()).map(|_| ()).map_err(|e| e.0);
+                    prop_assert_eq!(refused, Err("DOCTYPE is not allowed".to_owned()));
+                    let body = written(&call.params);
+                    let again = parse_call(body.as_bytes())
+                        .map_err(|e| TestCaseError::fail(format!("{e}: {body}")))?;
+                    prop_assert_eq!(written(&again.params), body);
+                }
+                Err(e) => prop_assert!(!e.0.is_empty() && e.0.len() < 200, "{}", e),
+            }
+        }
+
+        #[test]
+        fn any_bytes_parse_or_are_refused(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_call(&body);
+        }
     }
 
     proptest! {
