@@ -20,6 +20,23 @@
 //! notation, which the spec requires (the non-finite ones, which it cannot express, as
 //! Python spells them); text escaped for XML 1.0, with the control characters XML cannot
 //! carry at all replaced by U+FFFD.
+//!
+//! Why not the `dxr` crate (0.9, evaluated 2026-11-30 with the same `Value`, the same writer
+//! and a 20-line quick-xml pre-scan for DOCTYPE and depth in front of `MethodCall::from_xml`):
+//! - It would save about 310 lines here (564 -> 250) and `DateTime::parse`, but the release
+//!   component grew from 601,887 to 792,838 bytes (+32%: serde, winnow, thiserror, a second
+//!   base64 and quick-xml 0.42).
+//! - 18 of 72 probe documents answer differently: it refuses `<int>` past 2^31 - 1 (what a
+//!   64-bit client sends as an offset), `<boolean> 1 </boolean>`, unpadded base64, attributes
+//!   and empty member names (which this writer emits, so its own answers did not read back);
+//!   it accepts unknown elements, a second root and text after the document; it reads
+//!   `<value>\n</value>` as `""`, merges members of the same name and stops nesting at 42.
+//! - Every error becomes one message: its error holds the whole input, so it cannot be quoted.
+//!   6 of the 37 unit tests of this API failed on it.
+//! - Neither panicked under libFuzzer (300 s each, ASan, same seeds): 3.6 M inputs here, 4.2 M
+//!   through dxr; with a read -> write -> read check, dxr failed after 1.6 M (merged
+//!   members), this parser held. So bad input is a fault, never a 500, either way; the
+//!   strict grammar, the messages and the size favour the hand-written reader.
 
 use std::fmt::Write as _;
 
