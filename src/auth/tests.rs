@@ -94,7 +94,10 @@ fn bad_entries_are_errors() {
         assert!(Users::parse(bad).is_err(), "{bad:?}");
     }
     let error = Users::parse("me:ok\nyou:pass\u{7f}word").unwrap_err();
-    assert!(error.starts_with("entry 2:") && !error.contains("pass"), "{error}");
+    assert!(
+        error.starts_with("entry 2:") && !error.contains("pass"),
+        "{error}"
+    );
     assert!(Users::parse("").unwrap().is_empty());
 }
 
