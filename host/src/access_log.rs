@@ -10,6 +10,8 @@ use std::time::{Instant, SystemTime};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
+use crate::idle::InFlight;
+
 /// What is known of a request when its head arrives.
 pub struct Entry {
     pub client: SocketAddr,
@@ -40,14 +42,23 @@ pub struct Logged<B> {
     inner: B,
     entry: Option<(Entry, u16)>,
     bytes: u64,
+    /// Held until the body is dropped, so the connection's idle timer sees the request
+    /// running for as long as its body streams.
+    _in_flight: Option<InFlight>,
 }
 
 impl<B> Logged<B> {
-    pub fn new(inner: B, entry: Option<Entry>, status: u16) -> Logged<B> {
+    pub fn new(
+        inner: B,
+        entry: Option<Entry>,
+        status: u16,
+        in_flight: Option<InFlight>,
+    ) -> Logged<B> {
         Logged {
             inner,
             entry: entry.map(|e| (e, status)),
             bytes: 0,
+            _in_flight: in_flight,
         }
     }
 }
@@ -98,3 +109,4 @@ impl<B> Drop for Logged<B> {
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }
+

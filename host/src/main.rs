@@ -1,14 +1,17 @@
-//! `sandserve [PATH]`: serve a directory over HTTP from inside a WebAssembly sandbox.
+//! `sandserve [PATH]`: serve a directory over HTTP or HTTPS from inside a WebAssembly sandbox.
 
-use std::io::Write as _;
+mod banner;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use clap::Parser;
-use sandserve_host::{limits, Limits, Server};
+use sandserve_host::{limits, Limits, Server, ServerBuilder, Tls};
+
+use crate::banner::Banner;
 
 /// Serve a directory over HTTP, read-only, from inside a WebAssembly sandbox.
 #[derive(Parser, Debug)]
@@ -29,6 +32,19 @@ struct Args {
     /// Do not log requests.
     #[arg(short, long)]
     quiet: bool,
+
+    /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+
+    /// The PEM private key (RSA, ECDSA or Ed25519) of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate made at start for localhost and this machine's addresses.
+    #[arg(long)]
+    tls_self_signed: bool,
+
 
     /// List and serve dot-files (hidden by default so .git and .env do not leak).
     #[arg(long)]
@@ -156,8 +172,47 @@ fn parse_header(text: &str) -> Result<String, String> {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
+    // Every check that can fail comes before the socket is bound.
+    let tls = tls(&args)?;
+    let mut builder = builder(&args)?;
+    if let Some(tls) = &tls {
+        builder = builder.tls(tls.clone());
+    }
+    // This thread only accepts; `Server::run` starts the threads that serve.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let _guard = runtime.enter();
+    let server = builder.build()?;
+    Banner {
+        addr: server.local_addr(),
+        root: server.root(),
+        fingerprint: tls.as_ref().map(Tls::fingerprint),
+    }
+    .print();
+    runtime.block_on(server.run(shutdown_signal()))
+}
+
+/// The TLS configuration the flags ask for, if any; a bad combination is an error.
+fn tls(args: &Args) -> anyhow::Result<Option<Tls>> {
+    let (cert, key) = (args.tls_cert.as_deref(), args.tls_key.as_deref());
+    match (cert, key, args.tls_self_signed) {
+        (None, None, false) => Ok(None),
+        (None, None, true) => Tls::self_signed(&[args.bind]).map(Some),
+        (Some(_), _, true) | (_, Some(_), true) => {
+            bail!("--tls-self-signed cannot be combined with --tls-cert or --tls-key")
+        }
+        (Some(cert), Some(key), false) => Tls::from_pem_files(cert, key).map(Some),
+        (Some(_), None, false) => bail!("--tls-cert needs --tls-key"),
+        (None, Some(_), false) => bail!("--tls-key needs --tls-cert"),
+    }
+}
+
+/// The server the flags describe, before TLS and authentication.
+fn builder(args: &Args) -> anyhow::Result<ServerBuilder> {
     let mut builder = Server::builder();
-    for (name, value) in component_env(&args) {
+    for (name, value) in component_env(args) {
         builder = builder.env(name, value);
     }
     let mut builder = builder
@@ -181,31 +236,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read component {}", path.display()))?;
         builder = builder.component(bytes);
     }
-    // This thread only accepts; `Server::run` starts the threads that serve.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let _guard = runtime.enter();
-    let server = builder.build()?;
-    let addr = server.local_addr();
-    let url_host = match addr.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        IpAddr::V4(ip) => ip.to_string(),
-    };
-    // A closed stdout (a parent that read the banner and left) must not stop the server.
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(
-        stdout,
-        "Serving HTTP on {} port {} (http://{url_host}:{}/) ...",
-        addr.ip(),
-        addr.port(),
-        addr.port()
-    );
-    let _ = writeln!(stdout, "Directory: {}", server.root().display());
-    let _ = stdout.flush();
-    drop(stdout);
-    runtime.block_on(server.run(shutdown_signal()))
+    Ok(builder)
 }
 
 /// Ctrl-C or SIGTERM.
