@@ -7,12 +7,14 @@
 mod access_log;
 mod compile_cache;
 mod connection;
+pub mod credentials;
 mod idle;
 pub mod limits;
 mod runtime;
 mod server;
 pub mod tls;
 
+pub use credentials::Credentials;
 pub use limits::Limits;
 pub use server::{Handler, ResponseBody, Server, ServerBuilder};
 pub use tls::Tls;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use sandserve_host::{limits, Limits, Server, ServerBuilder, Tls};
+use sandserve_host::{limits, Credentials, Limits, Server, ServerBuilder, Tls};
 
 use crate::banner::Banner;
 
@@ -44,6 +44,10 @@ struct Args {
     /// Serve HTTPS with a certificate made at start for localhost and this machine's addresses.
     #[arg(long)]
     tls_self_signed: bool,
+
+    /// Require a user and password: USER:PASSWORD or USER:sha256:HEX; repeatable.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    auth: Vec<String>,
 
 
     /// List and serve dot-files (hidden by default so .git and .env do not leak).
@@ -173,8 +177,9 @@ fn parse_header(text: &str) -> Result<String, String> {
 
 fn run(args: Args) -> anyhow::Result<()> {
     // Every check that can fail comes before the socket is bound.
+    let credentials = Credentials::parse(&args.auth)?;
     let tls = tls(&args)?;
-    let mut builder = builder(&args)?;
+    let mut builder = builder(&args)?.basic_auth(&credentials);
     if let Some(tls) = &tls {
         builder = builder.tls(tls.clone());
     }
@@ -185,6 +190,13 @@ fn run(args: Args) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     let _guard = runtime.enter();
     let server = builder.build()?;
+    if !credentials.is_empty() && tls.is_none() && !args.bind.is_loopback() {
+        eprintln!(
+            "sandserve: warning: --auth without TLS on {}: passwords cross the network \
+             readable by anyone on it; add --tls-self-signed or --tls-cert/--tls-key",
+            args.bind
+        );
+    }
     Banner {
         addr: server.local_addr(),
         root: server.root(),

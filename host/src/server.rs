@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::access_log::{Entry, Logged};
 use crate::connection::{self, Protocols};
+use crate::credentials::Credentials;
 use crate::idle::InFlight;
 use crate::limits::Limits;
 use crate::runtime::{error_page, Runtime};
@@ -36,6 +37,7 @@ pub struct ServerBuilder {
     cache_dir: Option<PathBuf>,
     threads: usize,
     tls: Option<Tls>,
+    log_users: bool,
 }
 
 impl ServerBuilder {
@@ -45,6 +47,15 @@ impl ServerBuilder {
         self
     }
 
+    /// Requires Basic authentication: the component gets the entries as `SANDSERVE_AUTH`,
+    /// and the access log shows the user of each request it lets through.
+    pub fn basic_auth(mut self, credentials: &Credentials) -> Self {
+        if credentials.is_empty() {
+            return self;
+        }
+        self.log_users = true;
+        self.env("SANDSERVE_AUTH", credentials.env_value())
+    }
 
     /// Threads accepting and serving connections. Default: one per available core.
     pub fn threads(mut self, threads: usize) -> Self {
@@ -108,7 +119,7 @@ impl ServerBuilder {
             .with_context(|| format!("cannot listen on {}", self.addr))?;
         listener.set_nonblocking(true)?;
         let (quiet, limits, threads) = (self.quiet, self.limits.clone(), self.threads);
-        let tls = self.tls.clone();
+        let (tls, log_users) = (self.tls.clone(), self.log_users);
         let handler = self.handler()?;
         Ok(Server {
             listener,
@@ -118,6 +129,7 @@ impl ServerBuilder {
             limits,
             threads,
             tls,
+            log_users,
         })
     }
 
@@ -207,6 +219,7 @@ pub struct Server {
     limits: Limits,
     threads: usize,
     tls: Option<Tls>,
+    log_users: bool,
 }
 
 impl Server {
@@ -222,6 +235,7 @@ impl Server {
             cache_dir: crate::compile_cache::default_dir(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             tls: None,
+            log_users: false,
         }
     }
 
@@ -252,6 +266,7 @@ impl Server {
             protocols: Protocols::new(&self.limits, self.tls),
             limits: self.limits,
             quiet: self.quiet,
+            log_users: self.log_users,
         });
         let mut workers = Vec::new();
         for index in 0..self.threads {
@@ -312,6 +327,8 @@ pub(crate) struct Shared {
     pub(crate) protocols: Protocols,
     limits: Limits,
     quiet: bool,
+    /// Authentication is on: the access log shows users.
+    log_users: bool,
 }
 
 /// Answers one request: the host's own 414/431, or the component's answer, wrapped so the
@@ -322,7 +339,7 @@ pub(crate) async fn respond(
     request: hyper::Request<hyper::body::Incoming>,
     in_flight: Option<InFlight>,
 ) -> hyper::Response<Logged<ResponseBody>> {
-    let entry = (!shared.quiet).then(|| Entry::new(client, &request));
+    let entry = (!shared.quiet).then(|| Entry::new(client, &request, shared.log_users));
     let response = match oversized_head(&request, &shared.limits) {
         Some(status) => error_page(status),
         None => shared.runtime.handle(request).await,
