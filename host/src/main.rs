@@ -1,6 +1,8 @@
 //! `sandserve [PATH]`: serve a directory over HTTP or HTTPS from inside a WebAssembly sandbox.
 
+mod addresses;
 mod banner;
+mod qr;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -29,7 +31,7 @@ struct Args {
     #[arg(short, long, default_value = "127.0.0.1")]
     bind: IpAddr,
 
-    /// Do not log requests.
+    /// Do not log requests, list network addresses or print the QR code.
     #[arg(short, long)]
     quiet: bool,
 
@@ -49,6 +51,9 @@ struct Args {
     #[arg(long, value_name = "USER:PASSWORD")]
     auth: Vec<String>,
 
+    /// Print a QR code of the first network address (or the bound one).
+    #[arg(long)]
+    qr: bool,
 
     /// List and serve dot-files (hidden by default so .git and .env do not leak).
     #[arg(long)]
@@ -178,7 +183,8 @@ fn parse_header(text: &str) -> Result<String, String> {
 fn run(args: Args) -> anyhow::Result<()> {
     // Every check that can fail comes before the socket is bound.
     let credentials = Credentials::parse(&args.auth)?;
-    let tls = tls(&args)?;
+    let lan = addresses::lan(args.bind);
+    let tls = tls(&args, &lan)?;
     let mut builder = builder(&args)?.basic_auth(&credentials);
     if let Some(tls) = &tls {
         builder = builder.tls(tls.clone());
@@ -201,17 +207,24 @@ fn run(args: Args) -> anyhow::Result<()> {
         addr: server.local_addr(),
         root: server.root(),
         fingerprint: tls.as_ref().map(Tls::fingerprint),
+        lan: &lan,
+        qr: args.qr,
+        quiet: args.quiet,
     }
     .print();
     runtime.block_on(server.run(shutdown_signal()))
 }
 
 /// The TLS configuration the flags ask for, if any; a bad combination is an error.
-fn tls(args: &Args) -> anyhow::Result<Option<Tls>> {
+fn tls(args: &Args, lan: &[IpAddr]) -> anyhow::Result<Option<Tls>> {
     let (cert, key) = (args.tls_cert.as_deref(), args.tls_key.as_deref());
     match (cert, key, args.tls_self_signed) {
         (None, None, false) => Ok(None),
-        (None, None, true) => Tls::self_signed(&[args.bind]).map(Some),
+        (None, None, true) => {
+            let mut names = lan.to_vec();
+            names.push(args.bind);
+            Tls::self_signed(&names).map(Some)
+        }
         (Some(_), _, true) | (_, Some(_), true) => {
             bail!("--tls-self-signed cannot be combined with --tls-cert or --tls-key")
         }
