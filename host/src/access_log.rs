@@ -186,8 +186,14 @@ mod tests {
         let cases = [
             (format!("Basic {}", b64("me:secret")), Some("me")),
             (format!("basic   {}", b64("me:a:b")), Some("me")),
-            (format!("Basic {}", b64("me:x").trim_end_matches('=')), Some("me")),
-            (format!("Basic {}", b64("two words:x")), Some("two\\u{20}words")),
+            (
+                format!("Basic {}", b64("me:x").trim_end_matches('=')),
+                Some("me"),
+            ),
+            (
+                format!("Basic {}", b64("two words:x")),
+                Some("two\\u{20}words"),
+            ),
             (format!("Basic {}", b64("q\"x:y")), Some("q\\u{22}x")),
             (format!("Basic {}", b64("nocolon")), None),
             (format!("Basic {}", b64(":pw")), None),

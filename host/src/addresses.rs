@@ -21,7 +21,12 @@ pub(crate) fn lan(bind: IpAddr) -> Vec<IpAddr> {
     };
     let mut out: Vec<IpAddr> = interfaces
         .iter()
-        .filter(|i| !matches!(i.oper_status, IfOperStatus::Down | IfOperStatus::LowerLayerDown))
+        .filter(|i| {
+            !matches!(
+                i.oper_status,
+                IfOperStatus::Down | IfOperStatus::LowerLayerDown
+            )
+        })
         .map(|i| i.ip())
         .filter(|ip| !ip.is_loopback() && !is_v6_link_local(ip))
         .filter(|ip| ip.is_ipv4() || bind.is_ipv6())
@@ -60,9 +65,14 @@ mod tests {
         assert!(lan("127.0.0.1".parse().unwrap()).is_empty());
         assert!(lan("192.0.2.2".parse().unwrap()).is_empty());
         let v4 = lan("0.0.0.0".parse().unwrap());
-        assert!(v4.iter().all(|ip| ip.is_ipv4() && !ip.is_loopback()), "{v4:?}");
+        assert!(
+            v4.iter().all(|ip| ip.is_ipv4() && !ip.is_loopback()),
+            "{v4:?}"
+        );
         let all = lan("::".parse().unwrap());
-        assert!(all.iter().all(|ip| !ip.is_loopback() && !is_v6_link_local(ip)));
+        assert!(all
+            .iter()
+            .all(|ip| !ip.is_loopback() && !is_v6_link_local(ip)));
         assert!(v4.iter().all(|ip| all.contains(ip)));
         let first_v6 = all.iter().position(IpAddr::is_ipv6).unwrap_or(all.len());
         assert!(all[first_v6..].iter().all(IpAddr::is_ipv6), "{all:?}");

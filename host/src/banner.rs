@@ -28,7 +28,11 @@ impl Banner<'_> {
     /// Prints the message. A closed stdout (a parent that read the first line and left)
     /// must not stop the server, so write errors are ignored.
     pub(crate) fn print(&self) {
-        let scheme = if self.fingerprint.is_some() { "https" } else { "http" };
+        let scheme = if self.fingerprint.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,

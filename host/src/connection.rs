@@ -103,7 +103,15 @@ pub(crate) async fn serve(
         Some(_) => &protocols.http1,
         None => &protocols.either,
     };
-    serve_io(&shared, builder, stream, client, Some(Activity::new()), stop).await;
+    serve_io(
+        &shared,
+        builder,
+        stream,
+        client,
+        Some(Activity::new()),
+        stop,
+    )
+    .await;
 }
 
 /// Runs hyper on `io`, with the idle timer when there is an `activity` to watch.

@@ -101,7 +101,10 @@ mod tests {
         for (values, want) in cases {
             let error = Credentials::parse(values).unwrap_err().to_string();
             assert!(error.contains(want), "{values:?}: {error}");
-            assert!(!error.contains("secret") && !error.contains("ret"), "{error}");
+            assert!(
+                !error.contains("secret") && !error.contains("ret"),
+                "{error}"
+            );
             assert!(!error.contains('\n'), "{error}");
         }
     }

@@ -23,9 +23,7 @@ pub(crate) fn render(text: &str) -> anyhow::Result<String> {
     let size = width + 2 * QUIET_ZONE;
     let dark = |x: usize, y: usize| {
         let inside = |v: usize| (QUIET_ZONE..QUIET_ZONE + width).contains(&v);
-        inside(x)
-            && inside(y)
-            && colors[(y - QUIET_ZONE) * width + (x - QUIET_ZONE)] == Color::Dark
+        inside(x) && inside(y) && colors[(y - QUIET_ZONE) * width + (x - QUIET_ZONE)] == Color::Dark
     };
     let shade = |is_dark: bool| if is_dark { BLACK } else { WHITE };
     let mut out = String::new();
@@ -53,7 +51,10 @@ mod tests {
         let text = render("https://192.0.2.2:8443/").unwrap();
         let lines: Vec<&str> = text.lines().collect();
         // The first line is two rows of quiet zone: white over white throughout.
-        assert_eq!(lines[0], format!("\x1b[38;5;231;48;5;231m{}\x1b[0m", "▀".repeat(33)));
+        assert_eq!(
+            lines[0],
+            format!("\x1b[38;5;231;48;5;231m{}\x1b[0m", "▀".repeat(33))
+        );
         assert_eq!(lines.len(), 33usize.div_ceil(2));
         assert!(text.contains("\x1b[38;5;16;"), "has dark modules");
     }

@@ -45,12 +45,8 @@ impl Tls {
         if chain.is_empty() {
             bail!("--tls-cert {}: no certificate in it", cert.display());
         }
-        let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
-            anyhow!(
-                "--tls-key {}: no PEM private key in it: {e}",
-                key.display()
-            )
-        })?;
+        let key_der = PrivateKeyDer::from_pem_slice(&key_pem)
+            .map_err(|e| anyhow!("--tls-key {}: no PEM private key in it: {e}", key.display()))?;
         Tls::new(chain, key_der).with_context(|| {
             format!(
                 "--tls-cert {} with --tls-key {}",
@@ -89,7 +85,10 @@ impl Tls {
         Tls::new(vec![cert.der().clone()], key_der)
     }
 
-    fn new(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> anyhow::Result<Tls> {
+    fn new(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> anyhow::Result<Tls> {
         let fingerprint = fingerprint(&chain[0]);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = ServerConfig::builder_with_provider(provider)
@@ -143,7 +142,10 @@ fn read_pem(path: &Path, flag: &str) -> anyhow::Result<Vec<u8>> {
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {flag} {}", path.display()))?;
     if bytes.len() as u64 > MAX_PEM_BYTES {
-        bail!("{flag} {}: larger than 1 MiB, not a PEM file", path.display());
+        bail!(
+            "{flag} {}: larger than 1 MiB, not a PEM file",
+            path.display()
+        );
     }
     Ok(bytes)
 }
@@ -157,9 +159,9 @@ mod tests {
         let tls = Tls::self_signed(&["192.0.2.7".parse().unwrap()]).unwrap();
         let fp = tls.fingerprint();
         assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
-        assert!(fp
-            .split(':')
-            .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())));
+        assert!(fp.split(':').all(|b| b.len() == 2
+            && b.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())));
     }
 
     #[test]
