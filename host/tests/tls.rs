@@ -567,3 +567,27 @@ fn h2_get(out: &mut Vec<u8>, stream: u32, path: &str) {
         out.extend_from_slice(&frame(kind, end_stream | end_headers, stream, chunk));
     }
 }
+
+#[test]
+fn plain_http_has_no_cleartext_http2() {
+    let fx = fixture();
+    let host = Host::start(&fx.root, &["-q"]);
+    let mut stream = TcpStream::connect(host.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // The HTTP/2 connection preface and an empty SETTINGS frame (prior knowledge, no TLS).
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 "),
+        "answered in HTTP/2: {answer:02x?}"
+    );
+    assert_eq!(
+        support::body_of(&support::plain_get(&host.addr(), "/dir/a.txt")),
+        b"a.txt"
+    );
+}
