@@ -41,9 +41,15 @@ test: build test-deps
 	@$(MAKE) --no-print-directory unit integration; status=$$?; $(SKIP_REPORT); exit $$status
 
 # The browser test needs Chromium; it says so loudly and skips if it cannot be had.
+# Chromium drives the browser tests; unzip and bsdtar read back zip downloads. One apt-get
+# update, only when something is missing; tests that lack a tool say so and are listed.
+TEST_TOOLS := chromium:chromium unzip:unzip bsdtar:libarchive-tools
 test-deps:
-	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -qq chromium >/dev/null) || echo "WARNING: chromium not installed; the browser test will be skipped"
+	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "WARNING: could not install$$missing; the tests that need them will be skipped"; \
+	fi
 
 unit:
 	$(CARGO) test --release --lib -p sandserve

@@ -70,6 +70,11 @@ impl Sink for Counter {
         self.0 += u128::from(len);
         true
     }
+
+    fn send_through(&mut self, _: &(), _: u64, len: u64, _: &mut dyn FnMut(&[u8])) -> bool {
+        self.0 += u128::from(len);
+        true
+    }
 }
 
 const CONDITIONAL: [&str; 6] = [

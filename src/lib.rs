@@ -26,12 +26,14 @@ mod range;
 mod reply;
 mod request;
 mod router;
+mod search;
 mod sink;
 mod tar;
 mod tree;
 mod validators;
 mod visibility;
 mod xmlrpc;
+mod zip;
 
 #[cfg(any(test, feature = "memfs"))]
 mod memfs;

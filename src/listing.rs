@@ -1,5 +1,5 @@
-//! Directory entries -> an HTML index page or a JSON document, each in one pass into one
-//! preallocated buffer.
+//! Directory entries (or search results) -> an HTML page or a JSON document, each in one
+//! pass into one preallocated buffer.
 //!
 //! Names are untrusted bytes from the disk: in HTML the text is escaped and the link target
 //! percent-encoded per segment (RFC 3986 `pchar`), so a name with `#`, `?`, `%`, `"` or `<`
@@ -11,17 +11,17 @@ use std::fmt::Write;
 
 use percent_encoding::utf8_percent_encode;
 
-use crate::fs::{DirEntry, Kind, Timestamp};
-use crate::fs::{Order, SortKey};
-use crate::html::{escape, push_escaped};
+use crate::fs::{DirEntry, Kind, Metadata, Order, SortKey, Timestamp};
+use crate::html::push_escaped;
 use crate::path::{SafePath, SEGMENT};
 use crate::query::ListingQuery;
+use crate::search::Found;
 
 const STYLE: &str = "<style>:root{color-scheme:light dark}\
 body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}\
 table{border-collapse:collapse;width:100%}th,td{padding:.2rem .6rem;text-align:left}\
 td+td,th+th{text-align:right;white-space:nowrap}tr:nth-child(even){background:#8881}\
-a{color:#0645ad}nav,footer{margin:.5rem 0;color:#777}\
+a{color:#0645ad}nav,footer,form{margin:.5rem 0}nav,footer{color:#777}\
 th[aria-sort=ascending] a:after{content:' \\2191'}th[aria-sort=descending] a:after{content:' \\2193'}\
 @media(prefers-color-scheme:dark){body{background:#15171a;color:#ddd}a{color:#8ab4f8}}\
 </style>\n";
@@ -35,21 +35,103 @@ pub(crate) fn render_html(
     query: &ListingQuery,
     base: &str,
 ) -> String {
-    let title = escape(&dir.to_string());
-    let mut html = String::with_capacity(1600 + title.len() * 4 + entries.len() * 150);
+    let title = format!("Index of {}", dir);
+    let mut html = String::with_capacity(2000 + title.len() * 4 + entries.len() * 150);
+    page_head(&mut html, &title, dir, base, "");
+    column_heads(&mut html, query);
+    if !dir.is_root() {
+        html.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
+    }
+    let mut dirs = 0;
+    for entry in entries {
+        dirs += usize::from(entry.meta.kind == Kind::Dir);
+        let href = utf8_percent_encode(&entry.name, SEGMENT).to_string();
+        entry_row(&mut html, &href, &entry.name, entry.meta, entry.symlink);
+    }
+    let files = entries.len() - dirs;
+    let _ = write!(
+        html,
+        "</tbody>\n</table>\n<footer>{dirs} {}, {files} {} &middot; Download \
+         <a href=\"?download=tar\" download>.tar</a> \
+         <a href=\"?download=zip\" download>.zip</a></footer>\n</body>\n</html>\n",
+        if dirs == 1 {
+            "directory"
+        } else {
+            "directories"
+        },
+        if files == 1 { "file" } else { "files" },
+    );
+    html
+}
+
+/// The page of search results for `term` below `dir`, each linked by its path.
+pub(crate) fn render_search_html(dir: &SafePath, term: &str, found: &Found, base: &str) -> String {
+    let title = format!("Search for \u{201c}{term}\u{201d} in {dir}");
+    let mut html = String::with_capacity(2000 + found.hits.len() * 200);
+    page_head(&mut html, &title, dir, base, term);
+    html.push_str(
+        "<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Size</th>\
+                   <th scope=\"col\">Modified</th></tr></thead>\n<tbody>\n",
+    );
+    for hit in &found.hits {
+        let mut href = base.to_owned();
+        for segment in hit.path.trim_end_matches('/').split('/').skip(1) {
+            href.push('/');
+            href.extend(utf8_percent_encode(segment, SEGMENT));
+        }
+        let shown = hit.path.strip_prefix('/').unwrap_or(&hit.path);
+        entry_row(
+            &mut html,
+            &href,
+            shown.trim_end_matches('/'),
+            hit.meta,
+            hit.symlink,
+        );
+    }
+    let count = found.hits.len();
+    let _ = write!(
+        html,
+        "</tbody>\n</table>\n<footer>{count} {}{} &middot; <a href=\"./\">back to the \
+         listing</a></footer>\n</body>\n</html>\n",
+        if count == 1 { "match" } else { "matches" },
+        if found.truncated {
+            " (the search stopped early: narrow it down)"
+        } else {
+            ""
+        },
+    );
+    html
+}
+
+/// Everything before the table's head row: the document head, the heading, breadcrumbs, and
+/// the search box (a GET form, so it works without JavaScript).
+fn page_head(html: &mut String, title: &str, dir: &SafePath, base: &str, term: &str) {
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(html, "<title>Index of {title}</title>");
+    html.push_str("<title>");
+    push_escaped(html, title);
+    html.push_str("</title>\n");
     html.push_str(STYLE);
-    let _ = writeln!(html, "</head>\n<body>\n<h1>Index of {title}</h1>");
-    breadcrumbs(&mut html, dir, base);
-    html.push_str("<table>\n<thead><tr>");
+    html.push_str("</head>\n<body>\n<h1>");
+    push_escaped(html, title);
+    html.push_str("</h1>\n");
+    breadcrumbs(html, dir, base);
+    html.push_str(
+        "<form role=\"search\" method=\"get\" action=\"\"><input type=\"search\" name=\"q\" \
+         aria-label=\"Search names below this directory\" placeholder=\"Search names\" value=\"",
+    );
+    push_escaped(html, term);
+    html.push_str("\"> <button>Search</button></form>\n<table>\n");
+}
+
+/// The listing's head row: each column sorts; the active one flips its order.
+fn column_heads(html: &mut String, query: &ListingQuery) {
+    html.push_str("<thead><tr>");
     for (key, label) in [
         (SortKey::Name, "Name"),
         (SortKey::Size, "Size"),
         (SortKey::Time, "Modified"),
     ] {
-        // The active column flips its order; the others start ascending.
         let (order, aria) = if key == query.sort {
             let aria = match query.order {
                 Order::Asc => " aria-sort=\"ascending\"",
@@ -67,44 +149,34 @@ pub(crate) fn render_html(
         );
     }
     html.push_str("</tr></thead>\n<tbody>\n");
-    if !dir.is_root() {
-        html.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
+}
+
+/// One row: the name linked to `href` (already percent-encoded), the size in human units
+/// with the exact bytes in a `title`, and the modification time as people read it
+/// (`2026-11-30 10:57`, UTC) with the exact RFC 3339 value in a `title`.
+fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink: bool) {
+    let slash = if meta.kind == Kind::Dir { "/" } else { "" };
+    let _ = write!(html, "<tr><td><a href=\"{href}{slash}\">");
+    push_escaped(html, name);
+    html.push_str(slash);
+    html.push_str("</a>");
+    if symlink {
+        html.push_str(" <span title=\"symbolic link\">&#8618;</span>");
     }
-    let mut dirs = 0;
-    for entry in entries {
-        let is_dir = entry.meta.kind == Kind::Dir;
-        dirs += usize::from(is_dir);
-        let slash = if is_dir { "/" } else { "" };
-        html.push_str("<tr><td><a href=\"");
-        html.extend(utf8_percent_encode(&entry.name, SEGMENT));
-        html.push_str(slash);
-        html.push_str("\">");
-        push_escaped(&mut html, &entry.name);
-        html.push_str(slash);
-        html.push_str("</a>");
-        if entry.symlink {
-            html.push_str(" <span title=\"symbolic link\">&#8618;</span>");
-        }
-        if is_dir {
-            html.push_str("</td><td>");
-        } else {
-            let _ = write!(html, "</td><td title=\"{}\">", entry.meta.size);
-            push_human_size(&mut html, entry.meta.size);
-        }
+    if meta.kind == Kind::Dir {
         html.push_str("</td><td>");
-        if let Some(t) = entry.meta.modified {
-            push_rfc3339(&mut html, t);
-        }
-        html.push_str("</td></tr>\n");
+    } else {
+        let _ = write!(html, "</td><td title=\"{}\">", meta.size);
+        push_human_size(html, meta.size);
     }
-    let files = entries.len() - dirs;
-    let _ = write!(
-        html,
-        "</tbody>\n</table>\n<footer>{dirs} {}, {files} {} &middot; <a href=\"?download=tar\" download>Download .tar</a></footer>\n</body>\n</html>\n",
-        if dirs == 1 { "directory" } else { "directories" },
-        if files == 1 { "file" } else { "files" },
-    );
-    html
+    match meta.modified {
+        Some(t) => {
+            let exact = humantime::format_rfc3339_seconds(t.to_system_time()).to_string();
+            let shown = exact.get(..16).unwrap_or(&exact).replace('T', " ");
+            let _ = writeln!(html, "</td><td title=\"{exact}\">{shown}</td></tr>");
+        }
+        None => html.push_str("</td><td></td></tr>\n"),
+    }
 }
 
 /// `home / docs / sub`: each ancestor a link.
@@ -136,30 +208,65 @@ pub(crate) fn render_json(dir: &SafePath, entries: &[DirEntry]) -> String {
         if i > 0 {
             json.push_str(", ");
         }
-        json.push_str("{\"name\": ");
-        push_json_string(&mut json, &entry.name);
-        let kind = match (entry.symlink, entry.meta.kind) {
-            (true, _) => "symlink",
-            (false, Kind::Dir) => "dir",
-            (false, _) => "file",
-        };
-        let _ = write!(
-            json,
-            ", \"type\": \"{kind}\", \"size\": {}, \"modified\": ",
-            entry.meta.size
-        );
-        match entry.meta.modified {
-            Some(t) => {
-                json.push('"');
-                push_rfc3339(&mut json, t);
-                json.push('"');
-            }
-            None => json.push_str("null"),
-        }
-        json.push('}');
+        push_json_entry(&mut json, &entry.name, None, entry.meta, entry.symlink);
     }
     json.push_str("]}\n");
     json
+}
+
+/// `{"path": "/dir/", "query": "TERM", "entries": [{"name", "path", "type", "size",
+/// "modified"}], "truncated": false}`, where each entry's `path` is its decoded path from the
+/// served root (README schema).
+pub(crate) fn render_search_json(dir: &SafePath, term: &str, found: &Found) -> String {
+    let mut json = String::with_capacity(96 + found.hits.len() * 160);
+    json.push_str("{\"path\": ");
+    push_json_string(&mut json, &dir.to_string());
+    json.push_str(", \"query\": ");
+    push_json_string(&mut json, term);
+    json.push_str(", \"entries\": [");
+    for (i, hit) in found.hits.iter().enumerate() {
+        if i > 0 {
+            json.push_str(", ");
+        }
+        push_json_entry(&mut json, &hit.name, Some(&hit.path), hit.meta, hit.symlink);
+    }
+    let _ = writeln!(json, "], \"truncated\": {}}}", found.truncated);
+    json
+}
+
+/// One entry object; `path` only in search results.
+fn push_json_entry(
+    json: &mut String,
+    name: &str,
+    path: Option<&str>,
+    meta: Metadata,
+    symlink: bool,
+) {
+    json.push_str("{\"name\": ");
+    push_json_string(json, name);
+    if let Some(path) = path {
+        json.push_str(", \"path\": ");
+        push_json_string(json, path);
+    }
+    let kind = match (symlink, meta.kind) {
+        (true, _) => "symlink",
+        (false, Kind::Dir) => "dir",
+        (false, _) => "file",
+    };
+    let _ = write!(
+        json,
+        ", \"type\": \"{kind}\", \"size\": {}, \"modified\": ",
+        meta.size
+    );
+    match meta.modified {
+        Some(t) => {
+            json.push('"');
+            push_rfc3339(json, t);
+            json.push('"');
+        }
+        None => json.push_str("null"),
+    }
+    json.push('}');
 }
 
 fn push_rfc3339(out: &mut String, t: Timestamp) {

@@ -1,5 +1,6 @@
-//! The query of a directory request (`?sort=size&order=desc&format=json&download=tar`) and
-//! the `Accept` negotiation between the HTML and JSON listings (weights parsed by `header.rs`).
+//! The query of a directory request (`?sort=size&order=desc&format=json`, `?download=tar`,
+//! `?download=zip`, `?q=TERM`) and the `Accept` negotiation between the HTML and JSON
+//! answers (weights parsed by `header.rs`).
 //!
 //! The query uses `application/x-www-form-urlencoded` rules (`+` is a space). Unknown keys
 //! and values fall back to the defaults: a listing link with a typo still shows a listing.
@@ -18,13 +19,22 @@ pub(crate) enum Format {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// An archive of the directory's subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Download {
+    Tar,
+    Zip,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct ListingQuery {
     pub(crate) sort: SortKey,
     pub(crate) order: Order,
     pub(crate) format: Format,
-    /// `?download=tar`: the directory's subtree as a tar archive.
-    pub(crate) tar: bool,
+    /// `?download=tar|zip`: the subtree as an archive instead of a listing.
+    pub(crate) download: Option<Download>,
+    /// `?q=TERM`: search the subtree for names containing TERM; an empty TERM is no search.
+    pub(crate) search: Option<String>,
 }
 
 /// Reads the listing options from the request's query and its `Accept` header.
@@ -42,7 +52,10 @@ pub(crate) fn parse(request: &Request) -> ListingQuery {
             ("order", "desc") => query.order = Order::Desc,
             ("format", "json") => query.format = Format::Json,
             ("format", "html") => query.format = Format::Html,
-            ("download", "tar") => query.tar = true,
+            ("download", "tar") => query.download = Some(Download::Tar),
+            ("download", "zip") => query.download = Some(Download::Zip),
+            ("q", term) if !term.trim().is_empty() => query.search = Some(term.to_owned()),
+            ("q", _) => query.search = None,
             _ => {}
         }
     }
@@ -74,12 +87,12 @@ mod tests {
     fn query_table() {
         let d = ListingQuery::default();
         let cases: &[(&str, ListingQuery)] = &[
-            ("/", d),
+            ("/", d.clone()),
             (
                 "/?sort=size",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
@@ -87,48 +100,70 @@ mod tests {
                 ListingQuery {
                     sort: SortKey::Time,
                     order: Order::Desc,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
                 "/?order=desc&sort=name",
                 ListingQuery {
                     order: Order::Desc,
-                    ..d
+                    ..d.clone()
                 },
             ),
-            ("/?sort=bogus&order=sideways", d),
+            ("/?sort=bogus&order=sideways", d.clone()),
             (
                 "/?format=json",
                 ListingQuery {
                     format: Format::Json,
-                    ..d
+                    ..d.clone()
                 },
             ),
-            ("/?download=tar", ListingQuery { tar: true, ..d }),
-            ("/?download=zip", d),
+            (
+                "/?download=tar",
+                ListingQuery {
+                    download: Some(Download::Tar),
+                    ..d.clone()
+                },
+            ),
+            (
+                "/?download=zip",
+                ListingQuery {
+                    download: Some(Download::Zip),
+                    ..d.clone()
+                },
+            ),
+            ("/?download=7z", d.clone()),
+            (
+                "/?q=Caf%C3%A9+menu",
+                ListingQuery {
+                    search: Some("Café menu".to_owned()),
+                    ..d.clone()
+                },
+            ),
+            ("/?q=", d.clone()),
+            ("/?q=+", d.clone()),
             (
                 "/?sort=%73ize",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
                 "/?sort=size#frag",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
                 "/?&&sort=size&",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
-            ("/?SORT=size", d),
+            ("/?SORT=size", d.clone()),
         ];
         for (target, want) in cases {
             assert_eq!(q(target, None), *want, "{target}");

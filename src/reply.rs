@@ -30,6 +30,8 @@ pub(crate) enum Body {
     },
     /// A directory's subtree as a tar archive, streamed (see `tar.rs`).
     Tar(tree::Plan),
+    /// The same as a zip archive (see `zip.rs`).
+    Zip(tree::Plan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,9 +23,11 @@ use crate::fs::{self, DirEntry, Fs, FsError, Kind};
 use crate::header;
 use crate::listing;
 use crate::path::{PathError, SafePath};
-use crate::query::{self, Format, ListingQuery};
+use crate::query::{self, Download, Format, ListingQuery};
 use crate::reply::{Body, Reply};
 use crate::request::{Request, RequestBody};
+use crate::search;
+use crate::tree;
 use crate::xmlrpc;
 
 /// The XML-RPC endpoint's path segments (`/RPC2`).
@@ -206,13 +208,20 @@ fn directory(
     dir: &SafePath,
 ) -> Result<Reply, StatusCode> {
     let query = query::parse(request);
-    if query.tar {
-        // An archive shows what a listing would, so it obeys the same switch.
-        return if config.listing {
-            Ok(archive(config, dir))
-        } else {
-            Err(StatusCode::NOT_FOUND)
-        };
+    let deeper = query.download.is_some() || query.search.is_some();
+    // An archive or a search shows what a listing would, so it obeys the same switch.
+    if deeper && !config.listing {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let plan = tree::Plan {
+        dir: dir.clone(),
+        visibility: config.visibility,
+    };
+    if let Some(download) = query.download {
+        return Ok(archive(config, plan, download));
+    }
+    if let Some(term) = &query.search {
+        return search(request, fs, config, plan, term, query.format);
     }
     if let Some((index, meta)) = index_file(fs, config, dir) {
         return Ok(file::reply(request, fs, config, index, meta));
@@ -248,32 +257,69 @@ fn listing(
     })
     .map_err(FsError::status)?;
     fs::sort_entries(&mut entries, query.sort, query.order);
-    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, config.cache_control.clone());
-    let reply = match query.format {
-        Format::Html => reply.html(listing::render_html(
+    let page = match query.format {
+        Format::Html => Page::Html(listing::render_html(
             dir,
             &entries,
             query,
             &config.base_path,
         )),
-        Format::Json => reply.text(
-            "application/json; charset=utf-8",
-            listing::render_json(dir, &entries),
-        ),
+        Format::Json => Page::Json(listing::render_json(dir, &entries)),
     };
-    // The same URL answers HTML or JSON by Accept, and plain or gzip by Accept-Encoding.
-    let reply = reply.header(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
-    Ok(
-        match compress::on_the_fly(&request.headers, config, reply.text_len()) {
-            Some(coding) => reply.compressed(coding),
-            None => reply,
-        },
-    )
+    Ok(generated(request, config, page))
 }
 
-/// `?download=tar`: `NAME.tar` as an attachment (RFC 6266), streamed without a length.
-fn archive(config: &Config, dir: &SafePath) -> Reply {
-    let name = dir.file_name().unwrap_or("download");
+/// `?q=TERM`: the names below `plan.dir` that contain TERM, as HTML or JSON.
+fn search(
+    request: &Request,
+    fs: &dyn Fs,
+    config: &Config,
+    plan: tree::Plan,
+    term: &str,
+    format: Format,
+) -> Result<Reply, StatusCode> {
+    let found = search::search(fs, &plan, term).map_err(FsError::status)?;
+    let page = match format {
+        Format::Html => Page::Html(listing::render_search_html(
+            &plan.dir,
+            term,
+            &found,
+            &config.base_path,
+        )),
+        Format::Json => Page::Json(listing::render_search_json(&plan.dir, term, &found)),
+    };
+    Ok(generated(request, config, page))
+}
+
+/// A page the component generated about a directory.
+enum Page {
+    Html(String),
+    Json(String),
+}
+
+/// The reply for a generated page, gzip'd when that pays. The same URL answers HTML or JSON
+/// by `Accept`, and plain or gzip by `Accept-Encoding`.
+fn generated(request: &Request, config: &Config, page: Page) -> Reply {
+    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, config.cache_control.clone());
+    let reply = match page {
+        Page::Html(html) => reply.html(html),
+        Page::Json(json) => reply.text("application/json; charset=utf-8", json),
+    };
+    let reply = reply.header(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    match compress::on_the_fly(&request.headers, config, reply.text_len()) {
+        Some(coding) => reply.compressed(coding),
+        None => reply,
+    }
+}
+
+/// `?download=tar|zip`: `NAME.tar` or `NAME.zip` as an attachment (RFC 6266), streamed
+/// without a length.
+fn archive(config: &Config, plan: tree::Plan, download: Download) -> Reply {
+    let name = plan.dir.file_name().unwrap_or("download");
+    let (extension, content_type) = match download {
+        Download::Tar => ("tar", "application/x-tar"),
+        Download::Zip => ("zip", "application/zip"),
+    };
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -286,19 +332,20 @@ fn archive(config: &Config, dir: &SafePath) -> Reply {
         .collect();
     let encoded: String =
         percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).collect();
-    let disposition =
-        format!("attachment; filename=\"{ascii}.tar\"; filename*=UTF-8''{encoded}.tar");
+    let disposition = format!(
+        "attachment; filename=\"{ascii}.{extension}\"; filename*=UTF-8''{encoded}.{extension}"
+    );
     let mut reply = Reply::new(StatusCode::OK)
-        .header(CONTENT_TYPE, HeaderValue::from_static("application/x-tar"))
+        .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
         .header(
             CONTENT_DISPOSITION,
             HeaderValue::from_str(&disposition).expect("ASCII by construction"),
         )
         .header(CACHE_CONTROL, config.cache_control.clone());
-    reply.body = Body::Tar(crate::tree::Plan {
-        dir: dir.clone(),
-        visibility: config.visibility,
-    });
+    reply.body = match download {
+        Download::Tar => Body::Tar(plan),
+        Download::Zip => Body::Zip(plan),
+    };
     reply
 }
 

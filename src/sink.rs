@@ -20,6 +20,16 @@ pub(crate) trait Sink {
     /// Sends `len` bytes of `file` from `start`, of a file that was `size` bytes long; false
     /// if fewer could be sent (the file shrank, or the client went away).
     fn send(&mut self, file: &Self::File, start: u64, len: u64, size: u64) -> bool;
+
+    /// Sends `len` bytes of `file` from `start` through guest memory, showing each chunk to
+    /// `inspect` on its way (a checksum); false as for [`Sink::send`].
+    fn send_through(
+        &mut self,
+        file: &Self::File,
+        start: u64,
+        len: u64,
+        inspect: &mut dyn FnMut(&[u8]),
+    ) -> bool;
 }
 
 #[cfg(test)]
@@ -46,8 +56,19 @@ pub(crate) mod testing {
         }
 
         fn send(&mut self, file: &SafePath, start: u64, len: u64, _size: u64) -> bool {
+            self.send_through(file, start, len, &mut |_| {})
+        }
+
+        fn send_through(
+            &mut self,
+            file: &SafePath,
+            start: u64,
+            len: u64,
+            inspect: &mut dyn FnMut(&[u8]),
+        ) -> bool {
             match self.fs.read(file, start, len) {
                 Ok(bytes) if bytes.len() as u64 == len => {
+                    inspect(&bytes);
                     self.bytes.extend_from_slice(&bytes);
                     true
                 }

@@ -282,6 +282,9 @@ fn written(multipart: &Multipart, data: &str) -> String {
             self.1.push_str(std::str::from_utf8(bytes).unwrap());
             true
         }
+        fn send_through(&mut self, _: &(), _: u64, _: u64, _: &mut dyn FnMut(&[u8])) -> bool {
+            unreachable!("multipart bodies are sent, not inspected")
+        }
         fn send(&mut self, _: &(), start: u64, len: u64, _: u64) -> bool {
             self.1
                 .push_str(&self.0[start as usize..(start + len) as usize]);

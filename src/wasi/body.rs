@@ -18,6 +18,7 @@ use crate::reply::{Body, Reply};
 use crate::request::RequestBody;
 use crate::sink::Sink;
 use crate::tar;
+use crate::zip;
 
 /// Reads a request body of at most `limit` bytes: a declared length over it is refused
 /// unread, and an undeclared one is cut off as soon as it passes the limit.
@@ -52,7 +53,7 @@ pub(super) fn send(out: ResponseOutparam, reply: Reply, fs: &WasiFs) {
             Ok(file) => Some(file),
             Err(error) => return send_error(out, Reply::error(error.status())),
         },
-        Body::Empty | Body::Text(_) | Body::Tar(_) => None,
+        Body::Empty | Body::Text(_) | Body::Tar(_) | Body::Zip(_) => None,
     };
     let Some(mut sink) = start(out, &reply, fs) else {
         return;
@@ -73,6 +74,7 @@ pub(super) fn send(out: ResponseOutparam, reply: Reply, fs: &WasiFs) {
         (Body::File { len, .. }, Some(file), Some(coding)) => sink.gzip_file(coding, &file, *len),
         (Body::Multipart { parts, .. }, Some(file), _) => parts.write(&mut sink, &file),
         (Body::Tar(plan), ..) => tar::stream(fs, plan, &mut sink),
+        (Body::Zip(plan), ..) => zip::stream(fs, plan, &mut sink),
         (Body::File { .. } | Body::Multipart { .. }, None, _) => false,
     };
     sink.finish(complete);
@@ -179,8 +181,21 @@ impl Sink for WasiSink<'_> {
         if start.checked_add(len) == Some(size) {
             splice(&self.stream, &input, len)
         } else {
-            copy(&mut self.stream, &input, len)
+            copy(&mut self.stream, &input, len, &mut |_| {})
         }
+    }
+
+    fn send_through(
+        &mut self,
+        file: &Descriptor,
+        start: u64,
+        len: u64,
+        inspect: &mut dyn FnMut(&[u8]),
+    ) -> bool {
+        let Ok(input) = file.read_via_stream(start) else {
+            return false;
+        };
+        copy(&mut self.stream, &input, len, inspect)
     }
 }
 
@@ -218,8 +233,14 @@ fn splice(out: &OutputStream, input: &InputStream, len: u64) -> bool {
     true
 }
 
-/// Copies exactly `len` bytes through guest memory, in bounded chunks.
-fn copy(out: &mut OutputStream, input: &InputStream, len: u64) -> bool {
+/// Copies exactly `len` bytes through guest memory, in bounded chunks, each shown to
+/// `inspect` before it goes out.
+fn copy(
+    out: &mut OutputStream,
+    input: &InputStream,
+    len: u64,
+    inspect: &mut dyn FnMut(&[u8]),
+) -> bool {
     let mut remaining = len;
     let mut idle = 0;
     while remaining > 0 {
@@ -235,6 +256,7 @@ fn copy(out: &mut OutputStream, input: &InputStream, len: u64) -> bool {
             Ok(chunk) => {
                 idle = 0;
                 let n = (chunk.len() as u64).min(remaining);
+                inspect(&chunk[..n as usize]);
                 if out.write_all(&chunk[..n as usize]).is_err() {
                     return false;
                 }

@@ -30,6 +30,20 @@ impl Server {
         Response::read(response)
     }
 
+    /// GETs `path` and copies the body into `into` as it arrives, without holding it (a
+    /// multi-gigabyte archive); returns the status and headers.
+    pub fn download(&self, path: &str, into: &mut dyn Write) -> (u16, Vec<(String, String)>) {
+        let response = match agent().get(&self.url(path)).call() {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("GET {path}: {error}"),
+        };
+        let status = response.status();
+        let headers = headers_of(&response);
+        std::io::copy(&mut response.into_reader(), into).unwrap();
+        (status, headers)
+    }
+
     /// Sends raw bytes on a fresh connection and returns everything the server sent back
     /// until it closed the connection (or 5 s passed).
     pub fn raw(&self, request: &[u8]) -> Vec<u8> {
@@ -62,17 +76,7 @@ pub struct Response {
 impl Response {
     fn read(response: ureq::Response) -> Response {
         let status = response.status();
-        let headers = response
-            .headers_names()
-            .into_iter()
-            .flat_map(|name| {
-                response
-                    .all(&name)
-                    .into_iter()
-                    .map(|v| (name.clone(), v.to_owned()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let headers = headers_of(&response);
         let mut body = Vec::new();
         response.into_reader().read_to_end(&mut body).unwrap();
         Response {
@@ -93,6 +97,21 @@ impl Response {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+}
+
+/// Every header line of a response, in order.
+fn headers_of(response: &ureq::Response) -> Vec<(String, String)> {
+    response
+        .headers_names()
+        .into_iter()
+        .flat_map(|name| {
+            response
+                .all(&name)
+                .into_iter()
+                .map(|v| (name.clone(), v.to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// The status code of a raw HTTP/1.1 response, if it starts like one.

@@ -103,3 +103,35 @@ pub fn record(here: &str, reason: &str) {
         panic!("cannot list the skip in {}: {error}", path.display());
     }
 }
+
+/// `unzip` (Info-ZIP) to test archives with (`make test` installs Debian's `unzip`).
+pub fn unzip() -> Result<PathBuf, String> {
+    program("unzip", "unzip")
+}
+
+/// `bsdtar` (libarchive) to read archives with (`make test` installs `libarchive-tools`).
+pub fn bsdtar() -> Result<PathBuf, String> {
+    program("bsdtar", "libarchive-tools")
+}
+
+/// Python 3 with its standard library's `zipfile`.
+pub fn python3() -> Result<PathBuf, String> {
+    program("python3", "python3")
+}
+
+fn program(name: &str, package: &str) -> Result<PathBuf, String> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .ok_or_else(|| format!("no {name} on PATH (apt-get install {package})"))
+}
+
+/// The host is the native `sandserve`, whose process this test can measure.
+pub fn native_process() -> Result<(), String> {
+    match Host::from_env() {
+        Host::Native { .. } => Ok(()),
+        other => Err(format!("measures the native host's process, not {other:?}")),
+    }
+}
