@@ -6,6 +6,7 @@
 //!   native starts that must fail;
 //! - `server`: a started host, with its output captured (`capture`) until the test stops it;
 //! - `client`: real HTTP against a started host, through `ureq` or raw bytes;
+//! - `tls`: certificates made at test time and an HTTPS client (HTTP/1.1 and HTTP/2);
 //! - `skip`: what a test needs from the machine, and `skip_unless!` to say so visibly.
 
 mod capture;
@@ -14,6 +15,7 @@ mod fixture;
 mod hosts;
 mod server;
 pub mod skip;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 
