@@ -2,34 +2,35 @@
 //! checks and warnings, and the access log's user field. Servers bound to a wildcard
 //! address are only ever *sent* traffic on loopback; their other addresses are only read.
 
-mod support;
-
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{IpAddr, TcpStream};
-use std::time::Duration;
+use std::net::IpAddr;
 
 use base64::Engine as _;
-use support::{connect, Conn, Host};
+use sandserve_testkit::tls::{self, connect, Conn};
+use sandserve_testkit::{native_host, skip_unless, Fixture, Output, Server};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-fn served() -> tempfile::TempDir {
-    let temp = tempfile::tempdir().unwrap();
-    std::fs::write(temp.path().join("f.txt"), "shared").unwrap();
-    temp
+fn served() -> Fixture {
+    let fx = Fixture::new();
+    fx.write("f.txt", "shared");
+    fx
+}
+
+/// Starts the native host on the served tree with `flags`.
+fn serve(fx: &Fixture, flags: &[&str]) -> Server {
+    fx.serve_on(&native_host!(), flags)
 }
 
 /// Waits until the server answers on loopback (so its start-up text is all out), then
-/// stops it: returns the stdout after the first line, and stderr.
-fn banner_and_log(host: Host, tls: bool) -> (String, String) {
-    if tls {
-        let addr = host.addr();
-        support::runtime().block_on(support::presented_certificate(&addr));
+/// stops it and returns what it printed after its banner.
+fn banner_and_log(server: Server, https: bool) -> Output {
+    if https {
+        tls::runtime().block_on(tls::presented_certificate(server.addr));
     } else {
-        support::plain_get(&host.addr(), "/f.txt");
+        server.get("/f.txt");
     }
-    host.finish()
+    server.finish()
 }
 
 /// The addresses the test can see, as `addresses.rs` should list them for `bind`.
@@ -70,36 +71,33 @@ fn url_ip(url: &str) -> IpAddr {
 
 #[test]
 fn wildcard_bind_lists_every_lan_address_and_the_qr_code_reads_back_the_first() {
-    let dir = served();
-    let host = Host::start(
-        dir.path(),
-        &["-b", "0.0.0.0", "--qr", "-q", "--tls-self-signed"],
-    );
-    let quiet = banner_and_log(host, true).0;
+    let fx = served();
+    let server = serve(&fx, &["-b", "0.0.0.0", "--qr", "-q", "--tls-self-signed"]);
+    let quiet = banner_and_log(server, true).stdout;
     assert!(
         !quiet.contains("On your network") && !quiet.contains("QR"),
         "{quiet}"
     );
     assert!(quiet.contains("Certificate SHA-256: "), "{quiet}");
 
-    let host = Host::start(dir.path(), &["-b", "0.0.0.0", "--qr", "--tls-self-signed"]);
-    let port = host.port;
+    let server = serve(&fx, &["-b", "0.0.0.0", "--qr", "--tls-self-signed"]);
+    let port = server.addr.port();
     assert_eq!(
-        host.banner,
+        server.banner,
         format!("Serving HTTPS on 0.0.0.0 port {port} (https://0.0.0.0:{port}/) ...\n")
     );
     // The certificate names every LAN address: connect on loopback, verify as each.
-    let addr = host.addr();
+    let addr = server.addr;
     let expected = interface_addresses(false);
-    support::runtime().block_on(async {
-        let cert = support::presented_certificate(&addr).await;
+    tls::runtime().block_on(async {
+        let cert = tls::presented_certificate(addr).await;
         for ip in &expected {
-            let config = support::client(&cert, &[b"h2"], &[&tokio_rustls::rustls::version::TLS13]);
-            let tls = connect(&addr, config, &ip.to_string()).await;
+            let config = tls::client(&cert, &[b"h2"], &[&tokio_rustls::rustls::version::TLS13]);
+            let tls = connect(addr, config, &ip.to_string()).await;
             tls.unwrap_or_else(|e| panic!("certificate not valid for {ip}: {e}"));
         }
     });
-    let text = banner_and_log(host, true).0;
+    let text = banner_and_log(server, true).stdout;
     let urls = listed_urls(&text);
     let ips: BTreeSet<IpAddr> = urls.iter().map(|u| url_ip(u)).collect();
     assert_eq!(ips, expected, "{text}");
@@ -125,19 +123,16 @@ fn wildcard_bind_lists_every_lan_address_and_the_qr_code_reads_back_the_first() 
 
 #[test]
 fn ipv6_wildcard_lists_ipv4_then_ipv6_without_link_local() {
-    if std::net::TcpListener::bind("[::]:0").is_err() {
-        eprintln!("SKIP: no IPv6 on this machine");
-        return;
-    }
-    let dir = served();
-    let host = Host::start(dir.path(), &["-b", "::"]);
-    let port = host.port;
+    skip_unless!(ipv6);
+    let fx = served();
+    let server = serve(&fx, &["-b", "::"]);
+    let port = server.addr.port();
     assert!(
-        host.banner.contains(&format!("(http://[::]:{port}/)")),
+        server.banner.contains(&format!("(http://[::]:{port}/)")),
         "{}",
-        host.banner
+        server.banner
     );
-    let text = banner_and_log(host, false).0;
+    let text = banner_and_log(server, false).stdout;
     let urls = listed_urls(&text);
     let ips: Vec<IpAddr> = urls.iter().map(|u| url_ip(u)).collect();
     assert_eq!(
@@ -161,10 +156,10 @@ fn ipv6_wildcard_lists_ipv4_then_ipv6_without_link_local() {
 
 #[test]
 fn qr_code_without_lan_addresses_is_the_bound_url() {
-    let dir = served();
-    let host = Host::start(dir.path(), &["--qr"]);
-    let url = format!("http://127.0.0.1:{}/", host.port);
-    let text = banner_and_log(host, false).0;
+    let fx = served();
+    let server = serve(&fx, &["--qr"]);
+    let url = format!("http://127.0.0.1:{}/", server.addr.port());
+    let text = banner_and_log(server, false).stdout;
     assert!(!text.contains("On your network"), "{text}");
     let qr: Vec<&str> = text
         .lines()
@@ -237,7 +232,7 @@ fn decode_qr(lines: &[&str]) -> String {
 
 #[test]
 fn bad_auth_values_fail_at_start_without_echoing_secrets() {
-    let dir = served();
+    let fx = served();
     let hex = "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["mysecretpw".into()], "no colon"),
@@ -266,9 +261,10 @@ fn bad_auth_values_fail_at_start_without_echoing_secrets() {
         for value in &values {
             args.extend(["--auth", value.as_str()]);
         }
-        let (code, out, err) = support::start_fails(dir.path(), &args);
-        assert_eq!(code, 2, "{values:?}: {err}");
-        assert!(out.is_empty(), "{values:?} started");
+        let exit = native_host!().start_fails(&fx.root(), &args);
+        let err = exit.stderr;
+        assert_eq!(exit.code, Some(2), "{values:?}: {err}");
+        assert!(exit.stdout.is_empty(), "{values:?} started");
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
             err.starts_with("sandserve: error: --auth: ") && err.contains(want),
@@ -283,7 +279,7 @@ fn bad_auth_values_fail_at_start_without_echoing_secrets() {
 
 #[test]
 fn auth_without_tls_on_a_network_address_warns() {
-    let dir = served();
+    let fx = served();
     let warning = "sandserve: warning: --auth without TLS on 0.0.0.0";
     let runs: [(&[&str], bool, bool); 5] = [
         (&["-b", "0.0.0.0", "--auth", "me:secret"], false, true),
@@ -297,15 +293,15 @@ fn auth_without_tls_on_a_network_address_warns() {
         (&["-b", "0.0.0.0"], false, false),
     ];
     for (args, tls, warns) in runs {
-        let host = Host::start(dir.path(), args);
-        let err = banner_and_log(host, tls).1;
+        let server = serve(&fx, args);
+        let err = banner_and_log(server, tls).stderr;
         assert_eq!(err.contains(warning), warns, "{args:?}: {err}");
     }
 }
 
 #[test]
 fn access_log_shows_the_user_and_never_the_password() {
-    let dir = served();
+    let fx = served();
     let hunter2 = "f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7";
     let bob = format!("bob:sha256:{hunter2}");
     let args = [
@@ -315,8 +311,8 @@ fn access_log_shows_the_user_and_never_the_password() {
         "--auth",
         &bob,
     ];
-    let host = Host::start(dir.path(), &args);
-    let addr = host.addr();
+    let server = serve(&fx, &args);
+    let addr = server.addr;
     let basic = |credentials: &[u8]| format!("Basic {}", B64.encode(credentials));
     let huge = basic(format!("me:{}", "p".repeat(5000)).as_bytes());
     // (query tag, Authorization, user shown unless the answer is 401)
@@ -331,12 +327,12 @@ fn access_log_shows_the_user_and_never_the_password() {
         ("bearer", Some("Bearer me:s3cr3t-pw".into()), "-"),
         ("huge", Some(huge), "-"),
     ];
-    let statuses = support::runtime().block_on(async {
-        let cert = support::presented_certificate(&addr).await;
+    let statuses = tls::runtime().block_on(async {
+        let cert = tls::presented_certificate(addr).await;
         let mut statuses = Vec::new();
         for alpn in [&b"http/1.1"[..], b"h2"] {
-            let config = support::client(&cert, &[alpn], &[&tokio_rustls::rustls::version::TLS13]);
-            let mut conn = Conn::open(connect(&addr, config, "localhost").await.unwrap()).await;
+            let config = tls::client(&cert, &[alpn], &[&tokio_rustls::rustls::version::TLS13]);
+            let mut conn = Conn::open(connect(addr, config, "localhost").await.unwrap()).await;
             for (tag, auth, _) in &cases {
                 let headers: Vec<(&str, &str)> =
                     auth.iter().map(|a| ("authorization", a.as_str())).collect();
@@ -346,7 +342,7 @@ fn access_log_shows_the_user_and_never_the_password() {
         }
         statuses
     });
-    let log = host.finish().1;
+    let log = server.finish().stderr;
     let mut statuses = statuses.into_iter();
     for alpn_len in [8, 2] {
         for (tag, _, user) in &cases {
@@ -370,22 +366,17 @@ fn access_log_shows_the_user_and_never_the_password() {
 
 #[test]
 fn without_auth_the_log_shows_no_claimed_user() {
-    let dir = served();
-    let host = Host::start(dir.path(), &[]);
-    let mut stream = TcpStream::connect(host.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let fx = served();
+    let server = serve(&fx, &[]);
     let auth = B64.encode("mallory:x");
-    write!(
-        stream,
-        "GET /f.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).unwrap();
+    let out = server.raw(
+        format!(
+            "GET /f.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     assert!(out.starts_with(b"HTTP/1.1 200"));
-    let log = host.finish().1;
+    let log = server.finish().stderr;
     assert!(log.contains("127.0.0.1 - - ["), "{log}");
     assert!(!log.contains("mallory"), "{log}");
 }

@@ -2,8 +2,6 @@
 //! (a missing root, a file as root, a taken port, a malformed setting), and the compiled
 //! component cached between runs.
 
-use std::process::Command;
-
 use sandserve_testkit::{native_host, Fixture};
 
 #[test]
@@ -23,21 +21,20 @@ fn start_up_errors_exit_2_with_one_line() {
     let file = fx.write("file.txt", "x");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let missing = fx.root().join("missing");
-    let cases: Vec<Vec<String>> = vec![
-        vec![missing.display().to_string(), "--port".into(), "0".into()],
-        vec![file.display().to_string(), "--port".into(), "0".into()],
-        vec![fx.root().display().to_string(), "--port".into(), port],
-    ];
-    for args in cases {
-        let out = Command::new(env!("CARGO_BIN_EXE_sandserve"))
-            .args(&args)
-            .args(["--bind", "127.0.0.1"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    let root = fx.root();
+    let missing = root.join("missing");
+    // (root, flags): the launcher adds `--port 0` unless the flags name a port.
+    let cases: [(&std::path::Path, &[&str]); 3] =
+        [(&missing, &[]), (&file, &[]), (&root, &["--port", &port])];
+    for (root, flags) in cases {
+        let out = native_host!().start_fails(root, flags);
+        assert_eq!(out.code, Some(2), "{root:?} {flags:?}");
+        let stderr = out.stderr;
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{root:?} {flags:?}: {stderr}"
+        );
         assert!(stderr.starts_with("sandserve: error:"), "{stderr}");
         assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
     }
@@ -56,14 +53,9 @@ fn malformed_settings_are_one_line_errors_naming_the_flag() {
         (&["--cache-control", ""], "--cache-control"),
     ];
     for (flags, flag) in cases {
-        let out = Command::new(env!("CARGO_BIN_EXE_sandserve"))
-            .arg(fx.root())
-            .args(["--port", "0", "--bind", "127.0.0.1"])
-            .args(*flags)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{flags:?}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let out = native_host!().start_fails(&fx.root(), flags);
+        assert_eq!(out.code, Some(2), "{flags:?}");
+        let stderr = out.stderr;
         assert_eq!(stderr.trim_end().lines().count(), 1, "{flags:?}: {stderr}");
         assert!(
             stderr.starts_with(&format!("sandserve: error: {flag}: ")),

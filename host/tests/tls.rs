@@ -1,90 +1,87 @@
 //! HTTPS and HTTP/2 in the native host, black-box: certificates made at test time, a
 //! client that trusts only their root, the real binary on a loopback port.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use support::{connect, pki, Conn, Host, Pki};
+use sandserve_testkit::tls::{self, connect, pki, Conn, Pki};
+use sandserve_testkit::{native_host, Fixture, Server};
 use tokio_rustls::rustls;
 
 const H2: &[u8] = b"h2";
 const H1: &[u8] = b"http/1.1";
 const TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
 
-/// A served tree (a binary file, a directory to list) beside the certificate files.
-struct Fixture {
-    _temp: tempfile::TempDir,
-    root: std::path::PathBuf,
+/// A served tree (a binary file, a directory to list), with the certificate files beside
+/// it, outside the served root.
+struct Site {
+    fx: Fixture,
     flags: Vec<String>,
     pki: Pki,
     file: Vec<u8>,
 }
 
-fn fixture() -> Fixture {
-    let temp = tempfile::tempdir().unwrap();
-    let root = temp.path().join("served");
-    std::fs::create_dir_all(root.join("dir")).unwrap();
+fn site() -> Site {
+    let fx = Fixture::new();
     // Every byte value, several times over: a body that survives no re-encoding.
     let file: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
-    std::fs::write(root.join("data.bin"), &file).unwrap();
+    fx.write("data.bin", &file);
     for name in ["a.txt", "b b.txt", "c.html"] {
-        std::fs::write(root.join("dir").join(name), name).unwrap();
+        fx.write(&format!("dir/{name}"), name);
     }
     let pki = pki(None);
-    let flags = pki.write(temp.path()).to_vec();
-    Fixture {
-        _temp: temp,
-        root,
+    let flags = pki.write(&fx.outside()).to_vec();
+    Site {
+        fx,
         flags,
         pki,
         file,
     }
 }
 
-impl Fixture {
-    fn serve(&self, extra: &[&str]) -> Host {
+impl Site {
+    /// Serves HTTPS with the site's certificate and `extra` flags.
+    fn serve(&self, extra: &[&str]) -> Server {
         let mut args: Vec<&str> = self.flags.iter().map(String::as_str).collect();
         args.extend_from_slice(extra);
-        Host::start(&self.root, &args)
+        self.fx.serve_on(&native_host!(), &args)
     }
 
-    async fn conn(&self, host: &Host, alpn: &[&[u8]]) -> Conn {
-        let config = support::client(&self.pki.root, alpn, TLS13);
-        Conn::open(connect(&host.addr(), config, "localhost").await.unwrap()).await
+    async fn conn(&self, server: &Server, alpn: &[&[u8]]) -> Conn {
+        let config = tls::client(&self.pki.root, alpn, TLS13);
+        Conn::open(connect(server.addr, config, "localhost").await.unwrap()).await
     }
 }
 
 #[test]
 fn https_serves_exact_bytes_over_http1_and_http2() {
-    let fx = fixture();
-    let host = fx.serve(&["-q"]);
-    assert!(host.banner.starts_with("Serving HTTPS on 127.0.0.1 port "));
-    assert!(host
+    let site = site();
+    let server = site.serve(&["-q"]);
+    assert!(server
         .banner
-        .contains(&format!("(https://127.0.0.1:{}/)", host.port)));
+        .starts_with("Serving HTTPS on 127.0.0.1 port "));
+    assert!(server
+        .banner
+        .contains(&format!("(https://127.0.0.1:{}/)", server.addr.port())));
     // The same tree over plain HTTP: the reference bytes for the listing.
-    let plain = Host::start(&fx.root, &["-q"]);
-    let listing = support::plain_get(&plain.addr(), "/dir/");
-    let listing = support::body_of(&listing).to_vec();
-    let json = support::plain_get(&plain.addr(), "/dir/?format=json");
-    let json = support::body_of(&json).to_vec();
+    let plain = site.fx.serve_on(&native_host!(), &["-q"]);
+    let listing = plain.get("/dir/").body;
+    let json = plain.get("/dir/?format=json").body;
     assert!(String::from_utf8_lossy(&listing).contains("b%20b.txt"));
 
-    support::runtime().block_on(async {
+    tls::runtime().block_on(async {
         for (alpn, version) in [(H1, hyper::Version::HTTP_11), (H2, hyper::Version::HTTP_2)] {
-            let mut conn = fx.conn(&host, &[alpn]).await;
+            let mut conn = site.conn(&server, &[alpn]).await;
             let r = conn.get("/data.bin", &[]).await;
             assert_eq!((r.status, r.version), (200, version));
-            assert!(r.body == fx.file, "file bytes over {version:?}");
+            assert!(r.body == site.file, "file bytes over {version:?}");
             let etag = r.header("etag").unwrap().to_owned();
 
             let r = conn.get("/data.bin", &[("range", "bytes=1000-1999")]).await;
             assert_eq!(r.status, 206);
             assert_eq!(r.header("content-range"), Some("bytes 1000-1999/100000"));
-            assert!(r.body == fx.file[1000..2000], "range over {version:?}");
+            assert!(r.body == site.file[1000..2000], "range over {version:?}");
 
             let r = conn.get("/data.bin", &[("if-none-match", &etag)]).await;
             assert_eq!((r.status, r.body.len()), (304, 0));
@@ -105,17 +102,17 @@ fn https_serves_exact_bytes_over_http1_and_http2() {
 
 #[test]
 fn many_streams_on_one_http2_connection() {
-    let fx = fixture();
-    let host = fx.serve(&["-q"]);
-    support::runtime().block_on(async {
-        let conn = fx.conn(&host, &[H2, H1]).await;
+    let site = site();
+    let server = site.serve(&["-q"]);
+    tls::runtime().block_on(async {
+        let conn = site.conn(&server, &[H2, H1]).await;
         let send = conn.h2();
         // More than the 128 streams a connection may have open: the rest wait their turn.
         let requests = (0..300).map(|i| {
             let mut send = send.clone();
             async move {
                 let range = format!("bytes={}-{}", i * 100, i * 100 + 99);
-                let request = support::build("GET", "/data.bin", &[("range", &range)], true);
+                let request = tls::request("GET", "/data.bin", &[("range", &range)], true);
                 let response = send.send_request(request).await.unwrap();
                 let status = response.status().as_u16();
                 let body = http_body_util::BodyExt::collect(response.into_body())
@@ -129,20 +126,20 @@ fn many_streams_on_one_http2_connection() {
         for task in tasks {
             let (i, status, body) = task.await.unwrap();
             assert_eq!(status, 206, "stream {i}");
-            assert!(body[..] == fx.file[i * 100..i * 100 + 100], "stream {i}");
+            assert!(body[..] == site.file[i * 100..i * 100 + 100], "stream {i}");
         }
     });
 }
 
 #[test]
 fn http2_streams_share_max_concurrent() {
-    let fx = fixture();
+    let site = site();
     let big: Vec<u8> = vec![7u8; 32 << 20];
-    std::fs::write(fx.root.join("big.bin"), &big).unwrap();
-    let host = fx.serve(&["-q", "--max-concurrent", "2", "--queue-timeout", "300ms"]);
-    support::runtime().block_on(async {
-        let config = support::client(&fx.pki.root, &[H2], TLS13);
-        let tls = connect(&host.addr(), config, "localhost").await.unwrap();
+    site.fx.write("big.bin", &big);
+    let server = site.serve(&["-q", "--max-concurrent", "2", "--queue-timeout", "300ms"]);
+    tls::runtime().block_on(async {
+        let config = tls::client(&site.pki.root, &[H2], TLS13);
+        let tls = connect(server.addr, config, "localhost").await.unwrap();
         // Small windows: an unread body stops its guest, which keeps its slot.
         let (send, connection) =
             hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
@@ -154,12 +151,12 @@ fn http2_streams_share_max_concurrent() {
         tokio::spawn(connection);
         let mut held = Vec::new();
         for _ in 0..2 {
-            let request = support::build("GET", "/big.bin", &[], true);
+            let request = tls::request("GET", "/big.bin", &[], true);
             let response = send.clone().send_request(request).await.unwrap();
             assert_eq!(response.status(), 200);
             held.push(response);
         }
-        let request = support::build("GET", "/dir/a.txt", &[], true);
+        let request = tls::request("GET", "/dir/a.txt", &[], true);
         let third = send.clone().send_request(request).await.unwrap();
         assert_eq!(
             third.status(),
@@ -170,7 +167,7 @@ fn http2_streams_share_max_concurrent() {
         // Resetting the streams ends their guests and frees the slots.
         let mut ok = false;
         for _ in 0..50 {
-            let request = support::build("GET", "/dir/a.txt", &[], true);
+            let request = tls::request("GET", "/dir/a.txt", &[], true);
             let response = send.clone().send_request(request).await.unwrap();
             if response.status() == 200 {
                 ok = true;
@@ -185,34 +182,34 @@ fn http2_streams_share_max_concurrent() {
 #[test]
 fn http2_heads_get_the_same_431_as_http1() {
     // (Targets over 64 KiB cannot be built by a client library: see the raw test below.)
-    let fx = fixture();
-    let host = fx.serve(&["-q"]);
+    let site = site();
+    let server = site.serve(&["-q"]);
     let big_a = "a".repeat(40 * 1024);
     let big_b = "b".repeat(40 * 1024);
     let huge = "h".repeat(150 * 1024);
     let fine = "f".repeat(8 * 1024);
     let names: Vec<String> = (0..101).map(|i| format!("x-h{i}")).collect();
     let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
-    support::runtime().block_on(async {
+    tls::runtime().block_on(async {
         for alpn in [H1, H2] {
-            let mut conn = fx.conn(&host, &[alpn]).await;
+            let mut conn = site.conn(&server, &[alpn]).await;
             let label = String::from_utf8_lossy(alpn);
             let r = conn
                 .get("/dir/a.txt", &[("x-a", &big_a), ("x-b", &big_b)])
                 .await;
             assert_eq!(r.status, 431, "{label}: 80 KiB of fields");
-            let mut conn = fx.conn(&host, &[alpn]).await;
+            let mut conn = site.conn(&server, &[alpn]).await;
             assert_eq!(
                 conn.get("/dir/a.txt", &many).await.status,
                 431,
                 "{label}: 101 fields"
             );
-            let mut conn = fx.conn(&host, &[alpn]).await;
+            let mut conn = site.conn(&server, &[alpn]).await;
             let r = conn.get("/dir/a.txt", &[("x-a", &fine)]).await;
             assert_eq!((r.status, &r.body[..]), (200, &b"a.txt"[..]), "{label}");
         }
         // Past even the buffer, HTTP/2 answers 431 itself (HTTP/1.1 closes instead).
-        let mut conn = fx.conn(&host, &[H2]).await;
+        let mut conn = site.conn(&server, &[H2]).await;
         assert_eq!(conn.get("/dir/a.txt", &[("x-a", &huge)]).await.status, 431);
     });
 }
@@ -225,20 +222,20 @@ fn every_key_type_and_tls12_work() {
         ("ecdsa-p384", Some(&rcgen::PKCS_ECDSA_P384_SHA384)),
         ("ed25519", Some(&rcgen::PKCS_ED25519)),
     ];
-    let temp = tempfile::tempdir().unwrap();
-    std::fs::write(temp.path().join("f.txt"), "keyed").unwrap();
+    let fx = Fixture::new();
+    fx.write("f.txt", "keyed");
     for (name, alg) in algs {
         let certs = tempfile::tempdir().unwrap();
         let pki = pki(alg);
         let flags = pki.write(certs.path());
         let args: Vec<&str> = flags.iter().map(String::as_str).chain(["-q"]).collect();
-        let host = Host::start(temp.path(), &args);
+        let server = fx.serve_on(&native_host!(), &args);
         let versions: [&[&rustls::SupportedProtocolVersion]; 2] =
             [TLS13, &[&rustls::version::TLS12]];
-        support::runtime().block_on(async {
+        tls::runtime().block_on(async {
             for versions in versions {
-                let config = support::client(&pki.root, &[H2], versions);
-                let tls = connect(&host.addr(), config, "localhost").await.unwrap();
+                let config = tls::client(&pki.root, &[H2], versions);
+                let tls = connect(server.addr, config, "localhost").await.unwrap();
                 let version = tls.get_ref().1.protocol_version().unwrap();
                 assert_eq!(version, versions[0].version, "{name}");
                 let mut conn = Conn::open(tls).await;
@@ -256,8 +253,8 @@ fn every_key_type_and_tls12_work() {
 #[test]
 fn tls10_and_tls11_clients_are_refused() {
     // rustls cannot speak them, so offer them by hand: a TLS 1.1-only ClientHello.
-    let fx = fixture();
-    let host = fx.serve(&["-q"]);
+    let site = site();
+    let server = site.serve(&["-q"]);
     let mut hello = vec![
         0x16, 0x03, 0x01, 0x00, 0x2f, // record: handshake, TLS 1.0, 47 bytes
         0x01, 0x00, 0x00, 0x2b, // ClientHello, 43 bytes
@@ -265,13 +262,7 @@ fn tls10_and_tls11_clients_are_refused() {
     ];
     hello.extend_from_slice(&[0x42; 32]); // random
     hello.extend_from_slice(&[0x00, 0x00, 0x02, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x00]);
-    let mut stream = TcpStream::connect(host.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream.write_all(&hello).unwrap();
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
+    let answer = server.raw(&hello);
     // A fatal alert (record type 21), or nothing: never a ServerHello (record type 22).
     assert!(
         answer.first() != Some(&0x16),
@@ -281,8 +272,8 @@ fn tls10_and_tls11_clients_are_refused() {
 
 #[test]
 fn plaintext_and_garbage_on_the_tls_port_are_dropped() {
-    let fx = fixture();
-    let host = fx.serve(&["-q"]);
+    let site = site();
+    let server = site.serve(&["-q"]);
     let mut garbage = Vec::new();
     let mut x = 12345u32;
     for _ in 0..4096 {
@@ -295,7 +286,7 @@ fn plaintext_and_garbage_on_the_tls_port_are_dropped() {
         b"\x16\x03\x01\x00\x05hello",
     ];
     for input in inputs {
-        let mut stream = TcpStream::connect(host.addr()).unwrap();
+        let mut stream = TcpStream::connect(server.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
@@ -318,18 +309,18 @@ fn plaintext_and_garbage_on_the_tls_port_are_dropped() {
             "{text}"
         );
     }
-    support::runtime().block_on(async {
-        let mut conn = fx.conn(&host, &[H2]).await;
+    tls::runtime().block_on(async {
+        let mut conn = site.conn(&server, &[H2]).await;
         assert_eq!(conn.get("/dir/a.txt", &[]).await.body, b"a.txt");
     });
 }
 
 #[test]
 fn silent_and_idle_clients_are_closed_after_the_header_timeout() {
-    let fx = fixture();
-    let host = fx.serve(&["-q", "--header-timeout", "1s"]);
+    let site = site();
+    let server = site.serve(&["-q", "--header-timeout", "1s"]);
     // Never sends a ClientHello.
-    let mut silent = TcpStream::connect(host.addr()).unwrap();
+    let mut silent = TcpStream::connect(server.addr).unwrap();
     silent
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
@@ -337,11 +328,11 @@ fn silent_and_idle_clients_are_closed_after_the_header_timeout() {
     let ended = silent.read_to_end(&mut buf);
     assert!(ended.is_ok() && buf.is_empty(), "{ended:?} {buf:?}");
 
-    support::runtime().block_on(async {
+    tls::runtime().block_on(async {
         for alpn in [H1, H2] {
             // Handshakes, then sends no request (HTTP/2: the preface and SETTINGS only).
-            let config = support::client(&fx.pki.root, &[alpn], TLS13);
-            let tls = connect(&host.addr(), config, "localhost").await.unwrap();
+            let config = tls::client(&site.pki.root, &[alpn], TLS13);
+            let tls = connect(server.addr, config, "localhost").await.unwrap();
             let io = hyper_util::rt::TokioIo::new(tls);
             let closed = if alpn == H2 {
                 let (_send, conn) = hyper::client::conn::http2::handshake::<
@@ -372,7 +363,7 @@ fn silent_and_idle_clients_are_closed_after_the_header_timeout() {
             );
         }
         // A busy HTTP/2 connection is not idle: a request after a pause still works.
-        let mut conn = fx.conn(&host, &[H2]).await;
+        let mut conn = site.conn(&server, &[H2]).await;
         assert_eq!(conn.get("/dir/a.txt", &[]).await.status, 200);
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(conn.get("/dir/a.txt", &[]).await.status, 200);
@@ -381,8 +372,9 @@ fn silent_and_idle_clients_are_closed_after_the_header_timeout() {
 
 #[test]
 fn bad_certificates_and_keys_fail_at_start() {
-    let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path();
+    let fx = Fixture::new();
+    // Beside the served root, not in it.
+    let dir = fx.outside();
     let good = pki(None);
     let other = pki(Some(&rcgen::PKCS_ECDSA_P256_SHA256));
     let file = |name: &str, text: &str| {
@@ -437,8 +429,9 @@ fn bad_certificates_and_keys_fail_at_start() {
         ),
     ];
     for (args, want) in cases {
-        let (code, out, err) = support::start_fails(dir, &args);
-        assert_eq!(code, 2, "{args:?}: {err}");
+        let exit = native_host!().start_fails(&fx.root(), &args);
+        let (out, err) = (exit.stdout, exit.stderr);
+        assert_eq!(exit.code, Some(2), "{args:?}: {err}");
         assert!(out.is_empty(), "{args:?} started: {out}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(
@@ -447,37 +440,40 @@ fn bad_certificates_and_keys_fail_at_start() {
         );
     }
     // The same files, matched, start.
-    let host = Host::start(dir, &["--tls-cert", &cert, "--tls-key", &key, "-q"]);
-    assert!(host.banner.starts_with("Serving HTTPS"));
+    let server = fx.serve_on(
+        &native_host!(),
+        &["--tls-cert", &cert, "--tls-key", &key, "-q"],
+    );
+    assert!(server.banner.starts_with("Serving HTTPS"));
 }
 
 #[test]
 fn self_signed_certificate_is_made_for_localhost_and_its_fingerprint_printed() {
-    let temp = tempfile::tempdir().unwrap();
-    std::fs::write(temp.path().join("f.txt"), "self").unwrap();
-    let host = Host::start(temp.path(), &["--tls-self-signed", "-q"]);
-    assert!(host.banner.starts_with("Serving HTTPS on 127.0.0.1"));
-    let port = host.port;
-    let (rest, _) = support::runtime().block_on(async {
+    let fx = Fixture::new();
+    fx.write("f.txt", "self");
+    let server = fx.serve_on(&native_host!(), &["--tls-self-signed", "-q"]);
+    assert!(server.banner.starts_with("Serving HTTPS on 127.0.0.1"));
+    let addr = server.addr;
+    let rest = tls::runtime().block_on(async {
         // Trust exactly the certificate the server presents, then check it is the one
         // whose fingerprint was printed.
-        let presented = support::presented_certificate(&format!("127.0.0.1:{port}")).await;
+        let presented = tls::presented_certificate(addr).await;
         let mut conn = None;
         for name in ["localhost", "127.0.0.1"] {
-            let config = support::client(&presented, &[H2], TLS13);
-            let tls = connect(&format!("127.0.0.1:{port}"), config, name).await;
+            let config = tls::client(&presented, &[H2], TLS13);
+            let tls = connect(addr, config, name).await;
             let tls = tls.unwrap_or_else(|e| panic!("certificate not valid for {name}: {e}"));
             conn = Some(Conn::open(tls).await);
         }
         let r = conn.unwrap().get("/f.txt", &[]).await;
         assert_eq!(r.body, b"self");
-        let fingerprint = support::fingerprint(&presented);
-        let (rest, err) = host.finish();
+        let fingerprint = tls::fingerprint(&presented);
+        let rest = server.finish().stdout;
         assert!(
             rest.contains(&format!("Certificate SHA-256: {fingerprint}\n")),
             "{rest}"
         );
-        (rest, err)
+        rest
     });
     assert!(rest.starts_with("Directory: "), "{rest}");
 }
@@ -487,12 +483,12 @@ fn http2_target_past_the_uri_limit_resets_only_its_stream() {
     // The `http` crate's URIs end at 65534 bytes, below the 64 KiB request-line limit, so
     // over HTTP/2 such a :path is refused by the protocol layer with RST_STREAM rather than
     // 414. Clients cannot build one either: these frames are written by hand.
-    let fx = fixture();
-    let host = fx.serve(&["-q"]);
-    support::runtime().block_on(async {
+    let site = site();
+    let server = site.serve(&["-q"]);
+    tls::runtime().block_on(async {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let config = support::client(&fx.pki.root, &[H2], TLS13);
-        let mut tls = connect(&host.addr(), config, "localhost").await.unwrap();
+        let config = tls::client(&site.pki.root, &[H2], TLS13);
+        let mut tls = connect(server.addr, config, "localhost").await.unwrap();
         let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
         out.extend_from_slice(&frame(4, 0, 0, &[])); // SETTINGS, empty
         h2_get(&mut out, 1, &format!("/{}", "a".repeat(70 * 1024)));
@@ -570,24 +566,13 @@ fn h2_get(out: &mut Vec<u8>, stream: u32, path: &str) {
 
 #[test]
 fn plain_http_has_no_cleartext_http2() {
-    let fx = fixture();
-    let host = Host::start(&fx.root, &["-q"]);
-    let mut stream = TcpStream::connect(host.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let site = site();
+    let server = site.fx.serve_on(&native_host!(), &["-q"]);
     // The HTTP/2 connection preface and an empty SETTINGS frame (prior knowledge, no TLS).
-    stream
-        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
-        .unwrap();
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
+    let answer = server.raw(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0");
     assert!(
         answer.is_empty() || answer.starts_with(b"HTTP/1.1 "),
         "answered in HTTP/2: {answer:02x?}"
     );
-    assert_eq!(
-        support::body_of(&support::plain_get(&host.addr(), "/dir/a.txt")),
-        b"a.txt"
-    );
+    assert_eq!(server.get("/dir/a.txt").body, b"a.txt");
 }

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::hosts::Server;
+use crate::server::Server;
 
 impl Server {
     pub fn url(&self, path: &str) -> String {

@@ -9,7 +9,8 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::hosts::{Host, Server};
+use crate::hosts::Host;
+use crate::server::Server;
 
 /// The canary's contents: no response may ever contain them.
 pub const CANARY: &str = "CANARY-7f3a9c-outside-the-root";

@@ -1,23 +1,33 @@
-//! The hosts a black-box test can run the component on, each started on an ephemeral
-//! loopback port and killed on drop:
-//! - `Native`: the `sandserve` binary (`--port 0`; the port is read from its banner);
+//! The hosts a black-box test can run the component on, each started on a loopback port
+//! and stopped on drop:
+//! - `Native`: the `sandserve` binary (`--port 0` unless the flags name a port; the port is
+//!   read from its banner);
 //! - `Wasmtime`: `wasmtime serve` 48, configured through `--env`;
 //! - `Jco`: `jco serve` in Node through `tests/jco/serve.sh`, configured through the
 //!   environment.
 //!
 //! The other hosts take configuration as `SANDSERVE_*` variables (`flags_as_env`), so only
 //! flags that configure the component can be used with them; tests of the native host's own
-//! flags live in `host/tests/`.
+//! flags live in `host/tests/`, and so do starts that must fail (`Host::start_fails`).
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::capture::Capture;
+use crate::server::{kill_group, Exit, Server};
 use crate::workspace_path;
+
+/// How long a host may take to start: the first start compiles the component, and the
+/// machine may be busy with other tests.
+const START_WAIT: Duration = Duration::from_secs(120);
+/// How long a start that must fail may take to exit.
+const FAIL_WAIT: Duration = Duration::from_secs(30);
 
 /// Which host runs the component, and how it is started.
 #[derive(Debug, Clone)]
@@ -79,17 +89,88 @@ impl Host {
         self
     }
 
-    /// Starts this host serving `root` with `sandserve` command-line `flags`.
+    /// Starts this host serving `root` with `sandserve` command-line `flags`, and waits
+    /// until it listens. The native host binds 127.0.0.1 unless `flags` hold `-b`/`--bind`;
+    /// requests always go to loopback: 127.0.0.1 for a wildcard or LAN address.
     pub fn start(&self, root: &Path, flags: &[&str]) -> Server {
         match self {
-            Host::Native {
-                binary,
-                wrapper,
-                env,
-            } => start_native(binary, wrapper, env, root, flags),
+            Host::Native { .. } => start_native(self.native_command(root, flags)),
             other => start_other(other, root, &flags_as_env(flags)),
         }
     }
+
+    /// Runs a native start that must fail, and returns how it exited and what it printed.
+    /// Fails the test if it is still running after 30 s (it started serving).
+    pub fn start_fails(&self, root: &Path, flags: &[&str]) -> Exit {
+        if !matches!(self, Host::Native { .. }) {
+            panic!("{self:?} takes no flags, so only the native host's start can be refused");
+        }
+        let mut child = self
+            .native_command(root, flags)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {self:?}: {e}"));
+        let stdout = Capture::start(child.stdout.take().unwrap());
+        let stderr = Capture::start(child.stderr.take().unwrap());
+        let deadline = Instant::now() + FAIL_WAIT;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("sandserve {flags:?} kept running: {}", stdout.text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Exit {
+            code: status.code(),
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+        }
+    }
+
+    /// The native host's command line: `root`, `--port 0` and `--bind 127.0.0.1` unless
+    /// `flags` name a port or an address (the host refuses a flag given twice), then `flags`.
+    fn native_command(&self, root: &Path, flags: &[&str]) -> Command {
+        let Host::Native {
+            binary,
+            wrapper,
+            env,
+        } = self
+        else {
+            unreachable!("only the native host has a command line of sandserve flags");
+        };
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
+        command.arg(root);
+        if !names(flags, "-p", "--port") {
+            command.args(["--port", "0"]);
+        }
+        if !names(flags, "-b", "--bind") {
+            command.args(["--bind", "127.0.0.1"]);
+        }
+        command.args(flags).envs(env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+}
+
+/// Whether `flags` give the option `short`/`long`, in any of clap's spellings.
+fn names(flags: &[&str], short: &str, long: &str) -> bool {
+    flags.iter().any(|f| {
+        *f == long
+            || f.starts_with(short)
+            || f.strip_prefix(long).is_some_and(|r| r.starts_with('='))
+    })
 }
 
 /// The built component, for the other hosts: `SANDSERVE_COMPONENT`, else the release build
@@ -129,82 +210,63 @@ fn flags_as_env(flags: &[&str]) -> Vec<(String, String)> {
     })
 }
 
-/// A running host, killed on drop.
-pub struct Server {
-    child: Child,
-    // Held open so the server's later prints never hit a closed pipe.
-    _stdout: Option<BufReader<ChildStdout>>,
-    pub addr: SocketAddr,
-    /// The native host's first line of output; empty for the other hosts.
-    pub banner: String,
-    /// The host runs in a process group of its own (jco serve forks a Node worker that
-    /// would outlive its parent): the whole group is killed on drop.
-    group: bool,
-}
-
-impl Server {
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Whether the process is still alive.
-    pub fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.group {
-            kill_group(&mut self.child);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `sandserve` on port 0 and reads the port from its banner.
-fn start_native(
-    binary: &Path,
-    wrapper: &[String],
-    env: &[(String, OsString)],
-    root: &Path,
-    flags: &[&str],
-) -> Server {
-    let mut command = match wrapper.split_first() {
-        Some((program, args)) => {
-            let mut c = Command::new(program);
-            c.args(args).arg(binary);
-            c
-        }
-        None => Command::new(binary),
-    };
+/// Starts `sandserve` and reads the address to talk to from its banner.
+fn start_native(mut command: Command) -> Server {
     let mut child = command
-        .arg(root)
-        .args(["--port", "0", "--bind", "127.0.0.1"])
-        .args(flags)
-        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    let mut banner = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut banner).unwrap();
-    let port: u16 = banner
-        .split(" port ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in banner {banner:?}"));
-    Server {
-        child,
-        _stdout: Some(stdout),
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        banner,
-        group: false,
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let stderr = Capture::start(child.stderr.take().unwrap());
+    let started = read_banner(child.stdout.take().unwrap()).and_then(|(banner, rest)| {
+        let addr = banner_addr(&banner).ok_or_else(|| format!("no address in {banner:?}"))?;
+        Ok((banner, rest, addr))
+    });
+    match started {
+        Ok((banner, rest, addr)) => {
+            Server::new(child, addr, banner, Capture::start(rest), stderr, false)
+        }
+        Err(why) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?}: {why}; stderr: {}", stderr.text())
+        }
     }
+}
+
+/// The first line of `stdout`, and the reader holding the rest; at most `START_WAIT`.
+fn read_banner(stdout: ChildStdout) -> Result<(String, BufReader<ChildStdout>), String> {
+    let (send, receive) = mpsc::channel();
+    // A thread, so a host that never prints cannot hang the test: it ends when the host is
+    // killed and the pipe closes.
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut banner = String::new();
+        let read = reader.read_line(&mut banner);
+        let _ = send.send(read.map(|_| (banner, reader)));
+    });
+    match receive.recv_timeout(START_WAIT) {
+        Ok(Ok((banner, _))) if banner.is_empty() => Err("exited before its banner".to_owned()),
+        Ok(Ok(read)) => Ok(read),
+        Ok(Err(error)) => Err(format!("cannot read its banner: {error}")),
+        Err(_) => Err(format!("no banner within {START_WAIT:?}")),
+    }
+}
+
+/// Where to reach the host whose banner is `Serving HTTP[S] on ADDR port N ...`: ADDR when it
+/// is a loopback address, else 127.0.0.1 (tests send traffic to loopback only).
+fn banner_addr(banner: &str) -> Option<SocketAddr> {
+    let (_, rest) = banner.split_once(" on ")?;
+    let (ip, rest) = rest.split_once(" port ")?;
+    let port = rest.split_whitespace().next()?.parse().ok()?;
+    let ip: IpAddr = ip.parse().ok()?;
+    let ip = if ip.is_loopback() {
+        ip
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
+    Some(SocketAddr::new(ip, port))
 }
 
 /// The component under `wasmtime serve` or `jco serve`, configured through the
@@ -214,33 +276,36 @@ fn start_other(host: &Host, root: &Path, env: &[(String, String)]) -> Server {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().port()
     };
-    // The host's own messages go to a file, so a failed start can say why.
-    let log = std::env::temp_dir().join(format!("sandserve-{host:?}-{port}.log"));
     let mut child = other_command(host, root, port, env)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {host:?}: {e}"));
+    let stdout = Capture::start(child.stdout.take().unwrap());
+    let stderr = Capture::start(child.stderr.take().unwrap());
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + Duration::from_secs(120);
+    wait_listening(&mut child, addr).unwrap_or_else(|why| {
+        kill_group(&mut child);
+        panic!("{host:?} {why}:\n{}", stderr.text());
+    });
+    Server::new(child, addr, String::new(), stdout, stderr, true)
+}
+
+/// Waits at most `START_WAIT` for `addr` to accept connections while `child` runs.
+fn wait_listening(child: &mut Child, addr: SocketAddr) -> Result<(), String> {
+    let deadline = Instant::now() + START_WAIT;
     while TcpStream::connect(addr).is_err() {
-        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-            kill_group(&mut child);
-            let said = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("{host:?} did not start listening on {addr}:\n{said}");
+        if let Some(status) = child.try_wait().unwrap() {
+            return Err(format!("exited ({status}) before listening on {addr}"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("did not listen on {addr} within {START_WAIT:?}"));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let _ = std::fs::remove_file(&log);
-    Server {
-        child,
-        _stdout: None,
-        addr,
-        banner: String::new(),
-        group: true,
-    }
+    Ok(())
 }
 
 /// The command line that runs the component on `host` (not the native one).
@@ -272,17 +337,4 @@ fn other_command(host: &Host, root: &Path, port: u16, env: &[(String, String)]) 
         }
         Host::Native { .. } => unreachable!("the native host is started by start_native"),
     }
-}
-
-/// Ends every process in the child's group (it leads one, see `process_group(0)`): TERM
-/// first, so a runner script can clean up after itself, then KILL for whatever is left.
-fn kill_group(child: &mut Child) {
-    let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-    let _ = child.wait();
 }

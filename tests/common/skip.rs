@@ -58,6 +58,13 @@ pub fn unfinished_bodies_cut() -> Result<(), String> {
     }
 }
 
+/// IPv6 sockets: a host can bind `::`.
+pub fn ipv6() -> Result<(), String> {
+    std::net::TcpListener::bind("[::]:0")
+        .map(drop)
+        .map_err(|error| format!("no IPv6 on this machine: {error}"))
+}
+
 /// A way to run the host as an unprivileged user, so file permissions bind it: the command
 /// to wrap it in (empty when the tests already run unprivileged).
 pub fn privilege_drop() -> Result<Vec<&'static str>, String> {
