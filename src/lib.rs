@@ -26,6 +26,7 @@ mod reply;
 mod request;
 mod router;
 mod sink;
+mod size;
 mod tar;
 mod validators;
 mod visibility;
@@ -41,3 +42,4 @@ pub mod fuzz;
 mod wasi;
 
 pub use config::{Config, ConfigError, Setting, BASE_PATH_VAR, SETTINGS};
+pub use size::parse_size;
