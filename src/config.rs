@@ -134,6 +134,18 @@ pub const SETTINGS: &[Setting] = &[
         "SANDSERVE_XMLRPC",
         "Serve the XML-RPC API (and its documentation page) at /RPC2",
     ),
+    switch(
+        "--upload",
+        "SANDSERVE_UPLOAD",
+        "Accept uploads (PUT of new files, and a form on listings); mounts PATH read-write",
+    ),
+    value(
+        "--max-upload",
+        "SANDSERVE_MAX_UPLOAD",
+        "SIZE",
+        Some("1G"),
+        "Largest request body an upload may send (e.g. 64M, 1G)",
+    ),
 ];
 
 /// Set by an embedding host (`ServerBuilder::base_path`), not by a flag.
@@ -162,6 +174,10 @@ pub struct Config {
     pub(crate) cache_control: HeaderValue,
     /// The XML-RPC API at `/RPC2`.
     pub(crate) xmlrpc: bool,
+    /// Accept uploads: `PUT` of new files and `POST` of forms.
+    pub(crate) upload: bool,
+    /// The largest request body an upload may send, in bytes.
+    pub(crate) max_upload: u64,
     /// Where an embedding router mounts the server (`/files`): prefixed to the absolute URLs
     /// the component generates (redirects, breadcrumbs).
     pub(crate) base_path: String,
@@ -207,6 +223,8 @@ impl Config {
             compress: true,
             cache_control: HeaderValue::from_static("no-cache"),
             xmlrpc: false,
+            upload: false,
+            max_upload: 0,
             base_path: String::new(),
         };
         for setting in SETTINGS {
@@ -222,6 +240,12 @@ impl Config {
         Ok(config)
     }
 
+    /// Whether uploads are on: a host that mounts the directory itself mounts it read-write
+    /// only then.
+    pub fn uploads(&self) -> bool {
+        self.upload
+    }
+
     /// Applies one variable's value.
     fn set(&mut self, var: &'static str, value: &str) -> Result<(), ConfigError> {
         let fail = |reason: String| ConfigError { var, reason };
@@ -233,6 +257,10 @@ impl Config {
             "SANDSERVE_CORS" => self.cors = switch_value(value).map_err(fail)?,
             "SANDSERVE_NO_COMPRESS" => self.compress = !switch_value(value).map_err(fail)?,
             "SANDSERVE_XMLRPC" => self.xmlrpc = switch_value(value).map_err(fail)?,
+            "SANDSERVE_UPLOAD" => self.upload = switch_value(value).map_err(fail)?,
+            "SANDSERVE_MAX_UPLOAD" => {
+                self.max_upload = crate::size::parse_size(value).map_err(fail)?
+            }
             "SANDSERVE_INDEX" => self.index = index_names(value).map_err(fail)?,
             "SANDSERVE_SPA" => self.spa = served_file(value).map_err(fail)?,
             "SANDSERVE_NOT_FOUND" => self.not_found = served_file(value).map_err(fail)?,

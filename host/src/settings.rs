@@ -65,6 +65,13 @@ pub fn check(env: &[(String, String)]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether these variables turn the component's uploads on, as its own parser reads them: only
+/// then does the host mount the served directory read-write. Variables that do not parse
+/// leave it read-only.
+pub fn uploads(env: &[(String, String)]) -> bool {
+    sandserve::Config::from_vars(env.iter().cloned()).is_ok_and(|config| config.uploads())
+}
+
 /// The variables for component flags as a person types them (`["--hidden", "-H", "X: 1"]`):
 /// how tests run the same flags under hosts that take only the environment.
 pub fn env_for_flags(flags: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
@@ -105,6 +112,21 @@ mod tests {
         assert_eq!(
             env(&["-H", "X-A: 1", "--header", "X-B: 2"]),
             pairs(&[("SANDSERVE_HEADERS", "X-A: 1\nX-B: 2")])
+        );
+    }
+
+    #[test]
+    fn uploads_follow_the_component_parser() {
+        assert!(!uploads(&env(&[])));
+        assert!(uploads(&env(&["--upload"])));
+        assert!(!uploads(&pairs(&[("SANDSERVE_UPLOAD", "0")])));
+        assert!(uploads(&pairs(&[("SANDSERVE_UPLOAD", "yes")])));
+        assert!(
+            !uploads(&pairs(&[
+                ("SANDSERVE_UPLOAD", "1"),
+                ("SANDSERVE_HIDDEN", "?")
+            ])),
+            "a configuration the component refuses mounts nothing writable"
         );
     }
 
