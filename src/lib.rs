@@ -28,6 +28,7 @@ mod router;
 mod sink;
 mod size;
 mod tar;
+mod upload;
 mod validators;
 mod visibility;
 mod xmlrpc;
