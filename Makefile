@@ -40,10 +40,18 @@ test: build test-deps
 	@rm -f $(SKIPS)
 	@$(MAKE) --no-print-directory unit integration; status=$$?; $(SKIP_REPORT); exit $$status
 
-# The browser test needs Chromium; it says so loudly and skips if it cannot be had.
+# The browser tests need Chromium, and Playwright's driver (npm playwright-core, no browser
+# download) to upload through a form; the upload tests use curl. Each says so loudly and its
+# tests skip if it cannot be had.
+PLAYWRIGHT = $(TOOLS)/playwright
 test-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium >/dev/null) || echo "WARNING: chromium not installed; the browser test will be skipped"
+	@command -v curl >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq curl >/dev/null) || echo "WARNING: curl not installed; the curl -T test will be skipped"
+	@test -d $(PLAYWRIGHT)/node_modules/playwright-core || (mkdir -p $(PLAYWRIGHT) && cd $(PLAYWRIGHT) && \
+	  npm install --no-audit --no-fund --loglevel=error playwright-core@1.64.1 >/dev/null) || \
+	  echo "WARNING: playwright-core not installed; the browser upload test will be skipped"
 
 unit:
 	$(CARGO) test --release --lib -p sandserve
@@ -57,7 +65,7 @@ guests: setup
 # limits, start-up, fault guests, embedding), which find its binary through
 # CARGO_BIN_EXE_sandserve and need the guests.
 integration: build guests
-	SANDSERVE_BIN=$(CURDIR)/$(HOST) $(CARGO) test --release -p sandserve --tests
+	SANDSERVE_BIN=$(CURDIR)/$(HOST) SANDSERVE_PLAYWRIGHT_DIR=$(PLAYWRIGHT) $(CARGO) test --release -p sandserve --tests
 	$(CARGO) test --release -p sandserve-host
 
 # Fuzz each target for FUZZ_SECONDS (nightly + cargo-fuzz; the committed corpus seeds it).
