@@ -96,7 +96,7 @@ fn upload_form_after_the_table_before_the_footer() {
         true,
     );
     let form = html
-        .find("<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\">")
+        .find("<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\"")
         .expect("a multipart form posting to the directory");
     assert!(html[form..].contains("<input type=\"file\" name=\"file\" multiple"));
     assert!(html.find("</table>").unwrap() < form);

@@ -288,8 +288,9 @@ fn stored_json(stored: &[Stored]) -> String {
 /// to the directory the page shows. Plain HTML, so it works without JavaScript.
 pub(crate) fn push_form(html: &mut String) {
     html.push_str(
-        "<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\">\
-<input type=\"file\" name=\"file\" multiple required> \
+        "<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\" \
+style=\"margin:.75rem 0\"><label>Upload files \
+<input type=\"file\" name=\"file\" multiple required></label> \
 <button type=\"submit\">Upload</button></form>\n",
     );
 }
