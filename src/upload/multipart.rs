@@ -151,6 +151,12 @@ impl Parser {
         result
     }
 
+    /// Bytes held between feeds: after a successful feed, at most a part head being read
+    /// (`MAX_HEAD` and its end) or less than a delimiter.
+    pub(crate) fn held(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Checks that the body, now ended, was complete.
     pub(crate) fn finish(&self) -> Result<(), MultipartError> {
         match self.state {
