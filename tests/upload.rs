@@ -414,3 +414,30 @@ fn the_listing_offers_the_form_and_allow_names_the_writes() {
     );
     assert_eq!(names(&fx.root()), ["d/"]);
 }
+
+#[test]
+fn a_stalled_body_is_given_up_after_the_idle_timeout() {
+    let fx = Fixture::new();
+    let before = fx.tree_hash();
+    let server = fx.serve(&["-q", "--upload"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(
+            b"PUT /d/stalled.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nfirst bytes",
+        )
+        .unwrap();
+    // Then nothing: after 30 s of silence the server answers and removes what it wrote.
+    let started = Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(90)))
+        .unwrap();
+    let mut answer = [0u8; 12];
+    stream.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 408");
+    assert!(
+        started.elapsed() >= Duration::from_secs(29),
+        "{:?}",
+        started.elapsed()
+    );
+    settles_to(&fx, &before);
+}
