@@ -152,7 +152,8 @@ impl Parser {
     }
 
     /// Bytes held between feeds: after a successful feed, at most a part head being read
-    /// (`MAX_HEAD` and its end) or less than a delimiter.
+    /// (`MAX_HEAD` and its end) or less than a delimiter. For tests and fuzzing.
+    #[cfg(any(test, feature = "memfs"))]
     pub(crate) fn held(&self) -> usize {
         self.pending.len()
     }
@@ -284,7 +285,7 @@ fn boundary(content_type: &str) -> Result<String, MultipartError> {
         return Err(MultipartError::NotMultipart);
     }
     let mut found = None;
-    while let Some(param) = params.next() {
+    for param in params {
         let (name, value) = param.map_err(|_| MultipartError::Boundary)?;
         if name.eq_ignore_ascii_case("boundary") && found.is_none() {
             found = Some(value);

@@ -49,7 +49,7 @@ fn put(fs: &MemStore, target: &str, bytes: &[u8]) -> Reply {
     )
 }
 
-fn header<'a>(reply: &'a Reply, name: http::header::HeaderName) -> &'a str {
+fn header(reply: &Reply, name: http::header::HeaderName) -> &str {
     reply.headers.get(name).unwrap().to_str().unwrap()
 }
 
