@@ -137,6 +137,8 @@ mod tests {
             (&["--cache-control", ""], "--cache-control"),
             (&["--spa", "../x.html"], "--spa"),
             (&["--index", "a/b.html"], "--index"),
+            (&["--max-upload", "lots"], "--max-upload"),
+            (&["--max-upload", "1.5G"], "--max-upload"),
         ] {
             let error = env_for_flags(flags).unwrap_err().to_string();
             assert!(error.starts_with(flag), "{error}");
