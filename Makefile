@@ -70,7 +70,7 @@ integration: build guests
 
 # Fuzz each target for FUZZ_SECONDS (nightly + cargo-fuzz; the committed corpus seeds it).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := path route range headers multipart
+FUZZ_TARGETS := path route range headers xmlrpc multipart
 fuzz:
 	@if ! cargo +nightly --version >/dev/null 2>&1; then \
 	  echo "SKIP fuzz: no nightly toolchain on this machine (cargo fuzz needs one)"; exit 0; fi; \

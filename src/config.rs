@@ -16,6 +16,7 @@ use std::fmt;
 
 use http::header::{HeaderName, HeaderValue};
 
+use crate::auth::Users;
 use crate::path::SafePath;
 use crate::visibility::Visibility;
 
@@ -146,6 +147,17 @@ pub const SETTINGS: &[Setting] = &[
         Some("1G"),
         "Largest request body an upload may send (e.g. 64M, 1G)",
     ),
+    Setting {
+        repeatable: true,
+        ..value(
+            "--auth",
+            "SANDSERVE_AUTH",
+            "USER:PASSWORD",
+            None,
+            "Require HTTP Basic authentication: USER:PASSWORD or USER:sha256:HEX (the \
+             lower-case hex SHA-256 of the password); repeatable",
+        )
+    },
 ];
 
 /// Set by an embedding host (`ServerBuilder::base_path`), not by a flag.
@@ -178,6 +190,8 @@ pub struct Config {
     pub(crate) upload: bool,
     /// The largest request body an upload may send, in bytes.
     pub(crate) max_upload: u64,
+    /// Users who may make requests; when empty, anyone may.
+    pub(crate) users: Users,
     /// Where an embedding router mounts the server (`/files`): prefixed to the absolute URLs
     /// the component generates (redirects, breadcrumbs).
     pub(crate) base_path: String,
@@ -225,6 +239,7 @@ impl Config {
             xmlrpc: false,
             upload: false,
             max_upload: 0,
+            users: Users::default(),
             base_path: String::new(),
         };
         for setting in SETTINGS {
@@ -266,6 +281,7 @@ impl Config {
             "SANDSERVE_NOT_FOUND" => self.not_found = served_file(value).map_err(fail)?,
             "SANDSERVE_HEADERS" => self.headers = header_lines(value).map_err(fail)?,
             "SANDSERVE_CACHE_CONTROL" => self.cache_control = cache_control(value).map_err(fail)?,
+            "SANDSERVE_AUTH" => self.users = Users::parse(value).map_err(fail)?,
             BASE_PATH_VAR => self.base_path = base_path(value).map_err(fail)?,
             _ => unreachable!("known_var only returns variables handled here"),
         }

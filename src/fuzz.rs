@@ -223,6 +223,18 @@ fn form_events(body: &[u8], chunk: usize) -> (Vec<FormEvent>, Result<(), Multipa
     (events, parser.finish())
 }
 
+/// An XML-RPC request body of any bytes: always a well-formed `methodResponse`, never a
+/// panic (bad input is a fault).
+pub fn xmlrpc(body: &[u8]) {
+    let fs = MemFs::new()
+        .bytes("docs/a.txt", b"hello")
+        .file("big.bin", 5 << 30)
+        .special("fifo");
+    let answer = crate::xmlrpc::handle_call(body, &fs, &Config::default());
+    assert!(answer.starts_with("<?xml version=\"1.0\"?>\n<methodResponse>"));
+    assert!(answer.ends_with("</methodResponse>\n"));
+}
+
 #[cfg(test)]
 mod tests {
     /// The seeds the fuzz targets start from hold as plain unit tests too.
@@ -241,5 +253,7 @@ mod tests {
         super::multipart(
             b"\x00\r\n--fuzz-b0undary\r\nContent-Disposition: form-data; name=x\r\n\r\n",
         );
+        super::xmlrpc(b"<?xml version=\"1.0\"?><methodCall><methodName>files.list</methodName><params><param><value>/</value></param></params></methodCall>");
+        super::xmlrpc(b"<!DOCTYPE x><methodCall/>");
     }
 }

@@ -10,6 +10,7 @@
 // No production function over 80 lines (clippy.toml sets the threshold); tests may be long.
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
 
+mod auth;
 mod compress;
 mod config;
 mod encoding;
@@ -28,6 +29,7 @@ mod router;
 mod sink;
 mod size;
 mod tar;
+mod tree;
 mod upload;
 mod validators;
 mod visibility;

@@ -8,7 +8,7 @@ use http::{HeaderMap, StatusCode};
 use crate::encoding::Coding;
 use crate::path::SafePath;
 use crate::range::Multipart;
-use crate::tar;
+use crate::tree;
 
 /// Where the body's bytes come from. A file is named, not read: the glue splices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub(crate) enum Body {
         parts: Multipart,
     },
     /// A directory's subtree as a tar archive, streamed (see `tar.rs`).
-    Tar(tar::Plan),
+    Tar(tree::Plan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

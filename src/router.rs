@@ -9,11 +9,13 @@
 
 use http::header::{
     HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ALLOW,
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, VARY,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
+    ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE,
+    LOCATION, VARY, WWW_AUTHENTICATE,
 };
 use http::{Method, StatusCode};
 
+use crate::auth;
 use crate::compress;
 use crate::config::Config;
 use crate::file;
@@ -39,30 +41,24 @@ fn is_rpc(request: &Request, config: &Config) -> bool {
 }
 
 /// How many body bytes the glue should read for this request before routing it; `None`
-/// means the route takes no body and it stays unread.
+/// means the route takes no body and it stays unread (as it does without credentials).
 pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
-    (request.method == Method::POST && is_rpc(request, config)).then_some(xmlrpc::MAX_BODY)
+    let rpc = request.method == Method::POST && is_rpc(request, config);
+    (rpc && unauthorized(request, config).is_none()).then_some(xmlrpc::MAX_BODY)
 }
 
-/// Whether the route reads this request's body itself, as it arrives (uploads).
+/// Whether the route reads this request's body itself, as it arrives (uploads); never
+/// without credentials.
 pub(crate) fn streams_body(request: &Request, config: &Config) -> bool {
-    upload::is_upload(request, config) && !is_rpc(request, config)
+    upload::is_upload(request, config)
+        && !is_rpc(request, config)
+        && unauthorized(request, config).is_none()
 }
 
 /// Answers one request against `fs`.
 pub(crate) fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     let head = request.method == Method::HEAD;
-    let mut reply = if is_rpc(request, config) {
-        rpc(request, fs, config)
-    } else if request.method == Method::GET || head {
-        get(request, fs, config).unwrap_or_else(|status| error(request, fs, config, status))
-    } else if upload::is_upload(request, config) {
-        upload::handle(request, fs, config)
-    } else if request.method == Method::OPTIONS && config.cors {
-        preflight(request, config)
-    } else {
-        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, upload::allow(request, config))
-    };
+    let mut reply = unauthorized(request, config).unwrap_or_else(|| dispatch(request, fs, config));
     if config.cors {
         reply
             .headers
@@ -75,6 +71,43 @@ pub(crate) fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
         reply.without_body()
     } else {
         reply
+    }
+}
+
+/// A 401 when users are configured and the request is not one of them. The one request let
+/// through without credentials is a CORS preflight, which browsers never send them on
+/// (Fetch standard §4.8); it reveals nothing about the tree.
+fn unauthorized(request: &Request, config: &Config) -> Option<Reply> {
+    if config.users.is_empty() || is_preflight(request, config) {
+        return None;
+    }
+    match config.users.authenticate(&request.headers) {
+        Some(_) => None,
+        None => {
+            Some(Reply::error(StatusCode::UNAUTHORIZED).header(WWW_AUTHENTICATE, auth::challenge()))
+        }
+    }
+}
+
+fn is_preflight(request: &Request, config: &Config) -> bool {
+    config.cors
+        && request.method == Method::OPTIONS
+        && request.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The answer for an authorised request.
+fn dispatch(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    let head = request.method == Method::HEAD;
+    if is_rpc(request, config) {
+        rpc(request, fs, config)
+    } else if request.method == Method::GET || head {
+        get(request, fs, config).unwrap_or_else(|status| error(request, fs, config, status))
+    } else if upload::is_upload(request, config) {
+        upload::handle(request, fs, config)
+    } else if request.method == Method::OPTIONS && config.cors {
+        preflight(request, config)
+    } else {
+        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, upload::allow(request, config))
     }
 }
 
@@ -272,7 +305,7 @@ fn archive(config: &Config, dir: &SafePath) -> Reply {
             HeaderValue::from_str(&disposition).expect("ASCII by construction"),
         )
         .header(CACHE_CONTROL, config.cache_control.clone());
-    reply.body = Body::Tar(crate::tar::Plan {
+    reply.body = Body::Tar(crate::tree::Plan {
         dir: dir.clone(),
         visibility: config.visibility,
     });

@@ -1,47 +1,38 @@
-//! A directory subtree as a streamed POSIX tar (pax interchange format, POSIX.1-2001):
-//! the walk, its rules and the header blocks are here; file bodies go to the [`Sink`], which
-//! the glue implements by splicing, one file at a time, so memory stays flat for any tree.
+//! A directory subtree (walked by `tree.rs`, with the listing rules) as a streamed POSIX tar
+//! (pax interchange format, POSIX.1-2001): the header blocks are made here; file bodies go to
+//! the [`Sink`], which the glue implements by splicing, one file at a time, so memory stays
+//! flat for any tree.
 //!
 //! Each member gets a ustar header; a name that does not fit ustar's 100+155 byte fields, is
 //! not ASCII, or a size of 8 GiB or more is carried in a preceding pax `x` header, whose
-//! records (`"%d path=%s\n"`) override the ustar fields. The walk follows the listing rules:
-//! dot-files only with `--hidden`, no special files, nothing the sandbox refuses, and
-//! symlinked directories are not descended into, so a link loop cannot make it endless.
+//! records (`"%d path=%s\n"`) override the ustar fields.
 
 use std::fmt::Write as _;
 
-use crate::fs::{Fs, FsError, Kind, Metadata};
-use crate::path::SafePath;
+use crate::fs::{Fs, Kind};
 use crate::sink::Sink;
-use crate::visibility::Visibility;
+use crate::tree::{self, Member, Plan};
 
 const BLOCK: usize = 512;
 
-/// How deep the walk goes; deeper trees are cut there rather than exhausting the guest.
-const MAX_DEPTH: usize = 64;
-
-/// What to archive: the directory, and what of it may be seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub(crate) dir: SafePath,
-    pub(crate) visibility: Visibility,
-}
-
-/// Writes the archive `plan` describes to `sink`; false if it could not be written whole
-/// (the client went away, or the directory itself could not be read).
+/// Writes the tar of the subtree `plan` names to `sink`; false if it could not be written
+/// whole (the client went away, or the directory itself could not be read).
 pub(crate) fn stream<S: Sink>(fs: &dyn Fs, plan: &Plan, sink: &mut S) -> bool {
     let mut ok = true;
-    let walked = walk(fs, &plan.dir, plan.visibility, &mut |member| {
+    let walked = tree::walk(fs, plan, &mut |member| {
         ok = write_member(sink, member);
         ok
     });
     ok && walked.is_ok() && sink.write(&end_of_archive())
 }
 
-/// One member's header and, for a file, its body and padding.
+/// One member's header and, for a file, its body and padding. A symlinked directory is left
+/// out: the archive holds what is under the directory, once.
 fn write_member<S: Sink>(sink: &mut S, member: &Member) -> bool {
-    if member.meta.kind != Kind::File {
-        return sink.write(&header(member));
+    match member.meta.kind {
+        Kind::Dir if member.symlink => return true,
+        Kind::Dir => return sink.write(&header(member)),
+        Kind::File | Kind::Other => {}
     }
     // Open before the header: a file that vanished since the walk saw it is left out,
     // rather than leaving a header without its body.
@@ -52,78 +43,6 @@ fn write_member<S: Sink>(sink: &mut S, member: &Member) -> bool {
     sink.write(&header(member))
         && sink.send(&file, 0, size, size)
         && sink.write(&[0; BLOCK][..padding(size)])
-}
-
-/// One member of the archive, in the order it is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Member {
-    /// Where the bytes are, for files.
-    pub(crate) path: SafePath,
-    /// The name inside the archive, relative to the archived directory; dirs end with `/`.
-    pub(crate) name: String,
-    pub(crate) meta: Metadata,
-}
-
-/// Calls `each` for every member under `dir`, directories before their contents, names in
-/// byte order. `each` returning false stops the walk (the client went away).
-fn walk(
-    fs: &dyn Fs,
-    dir: &SafePath,
-    visibility: Visibility,
-    each: &mut dyn FnMut(&Member) -> bool,
-) -> Result<(), FsError> {
-    walk_dir(fs, dir, "", visibility, 0, each).map(|_| ())
-}
-
-fn walk_dir(
-    fs: &dyn Fs,
-    dir: &SafePath,
-    prefix: &str,
-    visibility: Visibility,
-    depth: usize,
-    each: &mut dyn FnMut(&Member) -> bool,
-) -> Result<bool, FsError> {
-    let mut entries = Vec::new();
-    fs.read_dir(dir, &mut |entry| {
-        if visibility.shows_entry(&entry) {
-            entries.push(entry);
-        }
-    })?;
-    entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    for entry in entries {
-        let Some(path) = dir.join(&entry.name) else {
-            continue;
-        };
-        match entry.meta.kind {
-            Kind::File => {
-                let member = Member {
-                    path,
-                    name: format!("{prefix}{}", entry.name),
-                    meta: entry.meta,
-                };
-                if !each(&member) {
-                    return Ok(false);
-                }
-            }
-            Kind::Dir if !entry.symlink && depth < MAX_DEPTH => {
-                let name = format!("{prefix}{}/", entry.name);
-                let member = Member {
-                    path: path.clone(),
-                    name: name.clone(),
-                    meta: entry.meta,
-                };
-                if !each(&member) {
-                    return Ok(false);
-                }
-                // A subdirectory that cannot be read is left out, not fatal to the archive.
-                if let Ok(false) = walk_dir(fs, &path, &name, visibility, depth + 1, each) {
-                    return Ok(false);
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(true)
 }
 
 /// The header block(s) for a member: a pax header when ustar cannot hold the name or size.

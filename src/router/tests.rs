@@ -378,3 +378,62 @@ fn cache_control_default_and_configured() {
         "public, max-age=3600"
     );
 }
+
+#[test]
+fn basic_auth_guards_every_route_but_the_preflight() {
+    let config = Config {
+        users: crate::auth::Users::parse("me:secret").unwrap(),
+        cors: true,
+        xmlrpc: true,
+        ..Config::default()
+    };
+    // "me:secret" and "me:wrong" in base64.
+    let good = [("authorization", "Basic bWU6c2VjcmV0")];
+    let bad = [("authorization", "Basic bWU6d3Jvbmc=")];
+    let targets = [
+        "/hello.txt",
+        "/docs/",
+        "/docs/?format=json",
+        "/docs/?download=tar",
+        "/missing",
+        "/.env",
+        "/RPC2",
+        "/%zz",
+    ];
+    for target in targets {
+        for headers in [&[][..], &bad[..]] {
+            let reply = with(config.clone(), Method::GET, target, headers);
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{target}");
+            assert_eq!(
+                header(&reply, http::header::WWW_AUTHENTICATE),
+                "Basic realm=\"sandserve\", charset=\"UTF-8\""
+            );
+            let Body::Text(page) = &reply.body else {
+                panic!("{target}: {:?}", reply.body)
+            };
+            assert!(!page.contains("hello") && !page.contains("docs"), "{page}");
+        }
+        let reply = with(config.clone(), Method::GET, target, &good);
+        assert_ne!(reply.status, StatusCode::UNAUTHORIZED, "{target}");
+    }
+    let head = with(config.clone(), Method::HEAD, "/hello.txt", &[]);
+    assert_eq!(head.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(head.body, Body::Empty);
+    // A preflight carries no credentials and gets its answer; other OPTIONS need them.
+    let preflight = with(
+        config.clone(),
+        Method::OPTIONS,
+        "/hello.txt",
+        &[("access-control-request-method", "GET")],
+    );
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        with(config.clone(), Method::OPTIONS, "/hello.txt", &[]).status,
+        StatusCode::UNAUTHORIZED
+    );
+    // No body is read for a request that will be refused.
+    let post = req(Method::POST, "/RPC2", &[]);
+    assert_eq!(super::body_limit(&post, &config), None);
+    let post = req(Method::POST, "/RPC2", &good);
+    assert!(super::body_limit(&post, &config).is_some());
+}

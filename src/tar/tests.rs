@@ -1,9 +1,12 @@
 use std::io::Read;
 
 use super::*;
+use crate::fs::Metadata;
 use crate::fs::Timestamp;
 use crate::memfs::MemFs;
+use crate::path::SafePath;
 use crate::sink::testing::VecSink;
+use crate::visibility::Visibility;
 
 fn file(name: &str, size: u64) -> Member {
     Member {
@@ -17,6 +20,7 @@ fn file(name: &str, size: u64) -> Member {
                 nanoseconds: 0,
             }),
         },
+        symlink: false,
     }
 }
 
@@ -104,39 +108,6 @@ fn padding_to_blocks() {
     assert_eq!(padding(1), 511);
     assert_eq!(padding(512), 0);
     assert_eq!(padding(513), 511);
-}
-
-#[test]
-fn walk_order_and_rules() {
-    let fs = MemFs::new()
-        .file("b.txt", 1)
-        .file("a/z.txt", 2)
-        .file("a/.secret", 3)
-        .file(".git/config", 4)
-        .special("fifo")
-        .dir("empty");
-    let mut names = Vec::new();
-    walk(&fs, &SafePath::root(), Visibility::default(), &mut |m| {
-        names.push(m.name.clone());
-        true
-    })
-    .unwrap();
-    assert_eq!(names, ["a/", "a/z.txt", "b.txt", "empty/"]);
-    let mut hidden = Vec::new();
-    walk(&fs, &SafePath::root(), Visibility::new(true), &mut |m| {
-        hidden.push(m.name.clone());
-        true
-    })
-    .unwrap();
-    assert!(hidden.contains(&".git/config".to_owned()) && hidden.contains(&"a/.secret".to_owned()));
-    // Stopping early stops the walk.
-    let mut count = 0;
-    walk(&fs, &SafePath::root(), Visibility::default(), &mut |_| {
-        count += 1;
-        count < 2
-    })
-    .unwrap();
-    assert_eq!(count, 2);
 }
 
 #[test]
