@@ -441,3 +441,18 @@ fn a_stalled_body_is_given_up_after_the_idle_timeout() {
     );
     settles_to(&fx, &before);
 }
+
+#[test]
+fn with_auth_only_users_upload() {
+    let fx = Fixture::new();
+    let before = fx.tree_hash();
+    let server = fx.serve(&["-q", "--upload", "--auth", "ann:secret"]);
+    let reply = server.send("PUT", "/x.txt", &[], b"anonymous");
+    assert_eq!(reply.status, 401);
+    let wrong = [("Authorization", "Basic YW5uOndyb25n")]; // ann:wrong
+    assert_eq!(server.send("PUT", "/x.txt", &wrong, b"guess").status, 401);
+    assert_eq!(fx.tree_hash(), before);
+    let ann = [("Authorization", "Basic YW5uOnNlY3JldA==")]; // ann:secret
+    assert_eq!(server.send("PUT", "/x.txt", &ann, b"from ann").status, 201);
+    assert_eq!(std::fs::read(fx.root().join("x.txt")).unwrap(), b"from ann");
+}

@@ -492,3 +492,24 @@ fn a_form_over_the_limit_is_413() {
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(fs.paths().is_empty());
 }
+
+#[test]
+fn uploads_need_credentials_when_users_are_set() {
+    let fs = MemStore::new();
+    let config = config(&[("SANDSERVE_AUTH", "ann:secret")]);
+    let anonymous = request(Method::PUT, "/x.txt", &[], Chunks::of(b"x", 1));
+    assert!(
+        !streams_body(&anonymous, &config),
+        "no body is read without credentials"
+    );
+    assert_eq!(
+        route(&anonymous, &fs, &config).status,
+        StatusCode::UNAUTHORIZED
+    );
+    // "ann:secret" in Base64.
+    let headers = [("authorization", "Basic YW5uOnNlY3JldA==")];
+    let signed = request(Method::PUT, "/x.txt", &headers, Chunks::of(b"x", 1));
+    assert!(streams_body(&signed, &config));
+    assert_eq!(route(&signed, &fs, &config).status, StatusCode::CREATED);
+    assert_eq!(fs.paths(), ["x.txt"]);
+}
