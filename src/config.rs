@@ -261,6 +261,12 @@ impl Config {
         self.upload
     }
 
+    /// Whether requests need credentials (`SANDSERVE_AUTH` names users): a host shows user
+    /// names in its log only then.
+    pub fn requires_auth(&self) -> bool {
+        !self.users.is_empty()
+    }
+
     /// Applies one variable's value.
     fn set(&mut self, var: &'static str, value: &str) -> Result<(), ConfigError> {
         let fail = |reason: String| ConfigError { var, reason };

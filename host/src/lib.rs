@@ -1,4 +1,4 @@
-//! sandserve-host: serves a directory over HTTP through the sandboxed sandserve component.
+//! sandserve-host: serves a directory over HTTP or HTTPS through the sandboxed sandserve component.
 //!
 //! The binary is a thin CLI over [`Server`]; the same server can be embedded in other programs.
 
@@ -8,13 +8,17 @@
 
 mod access_log;
 mod compile_cache;
+mod connection;
+mod idle;
 pub mod limits;
 mod runtime;
 mod server;
 pub mod settings;
+pub mod tls;
 
 pub use limits::Limits;
 pub use server::{Handler, ResponseBody, Server, ServerBuilder};
+pub use tls::Tls;
 
 /// The sandserve component this crate was built with.
 pub const COMPONENT: &[u8] = include_bytes!(env!("SANDSERVE_COMPONENT_WASM"));

@@ -1,17 +1,22 @@
-//! `sandserve [PATH]`: serve a directory over HTTP from inside a WebAssembly sandbox.
+//! `sandserve [PATH]`: serve a directory over HTTP or HTTPS from inside a WebAssembly sandbox.
 
 // No production function over 80 lines (clippy.toml sets the threshold).
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
 
-use std::io::Write as _;
+mod addresses;
+mod banner;
+mod qr;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use clap::{CommandFactory, FromArgMatches};
-use sandserve_host::{limits, settings, Limits, Server};
+use sandserve_host::{limits, settings, Limits, Server, ServerBuilder, Tls};
+
+use crate::banner::Banner;
 
 /// Serve a directory over HTTP, read-only, from inside a WebAssembly sandbox.
 #[derive(clap::Parser, Debug)]
@@ -29,9 +34,25 @@ struct Args {
     #[arg(short, long, default_value = "127.0.0.1")]
     bind: IpAddr,
 
-    /// Do not log requests.
+    /// Do not log requests, list network addresses or print the QR code.
     #[arg(short, long)]
     quiet: bool,
+
+    /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+
+    /// The PEM private key (RSA, ECDSA or Ed25519) of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate made at start for localhost and this machine's addresses.
+    #[arg(long)]
+    tls_self_signed: bool,
+
+    /// Print a QR code of the first network address (or the bound one).
+    #[arg(long)]
+    qr: bool,
 
     /// Run this wasi:http component instead of the built-in file server.
     #[arg(long, value_name = "FILE")]
@@ -82,6 +103,61 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args, env: Vec<(String, String)>) -> anyhow::Result<()> {
+    // Every check that can fail comes before the socket is bound.
+    let lan = addresses::lan(args.bind);
+    let tls = tls(&args, &lan)?;
+    let auth = env.iter().any(|(name, _)| name == "SANDSERVE_AUTH");
+    let mut builder = builder(&args, env)?;
+    if let Some(tls) = &tls {
+        builder = builder.tls(tls.clone());
+    }
+    // This thread only accepts; `Server::run` starts the threads that serve.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let _guard = runtime.enter();
+    let server = builder.build()?;
+    if auth && tls.is_none() && !args.bind.is_loopback() {
+        eprintln!(
+            "sandserve: warning: --auth without TLS on {}: passwords cross the network \
+             readable by anyone on it; add --tls-self-signed or --tls-cert/--tls-key",
+            args.bind
+        );
+    }
+    Banner {
+        addr: server.local_addr(),
+        root: server.root(),
+        fingerprint: tls.as_ref().map(Tls::fingerprint),
+        lan: &lan,
+        qr: args.qr,
+        quiet: args.quiet,
+    }
+    .print();
+    runtime.block_on(server.run(shutdown_signal()))
+}
+
+/// The TLS configuration the flags ask for, if any; a bad combination is an error.
+fn tls(args: &Args, lan: &[IpAddr]) -> anyhow::Result<Option<Tls>> {
+    let (cert, key) = (args.tls_cert.as_deref(), args.tls_key.as_deref());
+    match (cert, key, args.tls_self_signed) {
+        (None, None, false) => Ok(None),
+        (None, None, true) => {
+            let mut names = lan.to_vec();
+            names.push(args.bind);
+            Tls::self_signed(&names).map(Some)
+        }
+        (Some(_), _, true) | (_, Some(_), true) => {
+            bail!("--tls-self-signed cannot be combined with --tls-cert or --tls-key")
+        }
+        (Some(cert), Some(key), false) => Tls::from_pem_files(cert, key).map(Some),
+        (Some(_), None, false) => bail!("--tls-cert needs --tls-key"),
+        (None, Some(_), false) => bail!("--tls-key needs --tls-cert"),
+    }
+}
+
+/// The server the flags describe, before TLS; `env` holds the component's settings.
+fn builder(args: &Args, env: Vec<(String, String)>) -> anyhow::Result<ServerBuilder> {
     let mut builder = Server::builder();
     for (name, value) in env {
         builder = builder.env(name, value);
@@ -107,31 +183,7 @@ fn run(args: Args, env: Vec<(String, String)>) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read component {}", path.display()))?;
         builder = builder.component(bytes);
     }
-    // This thread only accepts; `Server::run` starts the threads that serve.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let _guard = runtime.enter();
-    let server = builder.build()?;
-    let addr = server.local_addr();
-    let url_host = match addr.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        IpAddr::V4(ip) => ip.to_string(),
-    };
-    // A closed stdout (a parent that read the banner and left) must not stop the server.
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(
-        stdout,
-        "Serving HTTP on {} port {} (http://{url_host}:{}/) ...",
-        addr.ip(),
-        addr.port(),
-        addr.port()
-    );
-    let _ = writeln!(stdout, "Directory: {}", server.root().display());
-    let _ = stdout.flush();
-    drop(stdout);
-    runtime.block_on(server.run(shutdown_signal()))
+    Ok(builder)
 }
 
 /// Ctrl-C or SIGTERM.

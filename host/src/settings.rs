@@ -4,7 +4,7 @@
 //! listens. So the flag names, variables and defaults exist in one place, and a bad value is
 //! one clear error at start.
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 pub use sandserve::{Setting, SETTINGS};
@@ -41,9 +41,16 @@ pub fn env_from_matches(matches: &ArgMatches) -> anyhow::Result<Vec<(String, Str
         let id = setting.flag.trim_start_matches("--");
         let value = match setting.value_name {
             None => matches.get_flag(id).then(|| "1".to_owned()),
-            Some(_) => matches
-                .get_many::<String>(id)
-                .map(|values| values.cloned().collect::<Vec<_>>().join("\n")),
+            Some(_) => {
+                let values: Option<Vec<&String>> =
+                    matches.get_many::<String>(id).map(Iterator::collect);
+                // A repeatable setting's values travel one per line: a line break inside
+                // one would quietly make it two.
+                if values.iter().flatten().any(|v| v.contains(['\n', '\r'])) {
+                    bail!("{}: a value contains a line break", setting.flag);
+                }
+                values.map(|v| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"))
+            }
         };
         if let Some(value) = value {
             env.push((setting.var.to_owned(), value));
@@ -54,15 +61,14 @@ pub fn env_from_matches(matches: &ArgMatches) -> anyhow::Result<Vec<(String, Str
 }
 
 /// Checks variables with the component's own parser; the error names the flag.
-pub fn check(env: &[(String, String)]) -> anyhow::Result<()> {
+pub fn check(env: &[(String, String)]) -> anyhow::Result<sandserve::Config> {
     sandserve::Config::from_vars(env.iter().cloned()).map_err(|error| {
         let flag = SETTINGS
             .iter()
             .find(|s| s.var == error.var)
             .map_or(error.var, |s| s.flag);
         anyhow!("{flag}: {}", error.reason)
-    })?;
-    Ok(())
+    })
 }
 
 /// Whether these variables turn the component's uploads on, as its own parser reads them: only
@@ -139,6 +145,8 @@ mod tests {
             (&["--index", "a/b.html"], "--index"),
             (&["--max-upload", "lots"], "--max-upload"),
             (&["--max-upload", "1.5G"], "--max-upload"),
+            (&["--auth", "me:a\nyou:b"], "--auth"),
+            (&["-H", "X-A: 1\r\nX-B: 2"], "--header"),
         ] {
             let error = env_for_flags(flags).unwrap_err().to_string();
             assert!(error.starts_with(flag), "{error}");
