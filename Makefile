@@ -40,16 +40,21 @@ test: build test-deps
 	@rm -f $(SKIPS)
 	@$(MAKE) --no-print-directory unit integration; status=$$?; $(SKIP_REPORT); exit $$status
 
-# The browser test needs Chromium; it says so loudly and skips if it cannot be had.
-# Chromium drives the browser tests; unzip and bsdtar read back zip downloads. One apt-get
-# update, only when something is missing; tests that lack a tool say so and are listed.
-TEST_TOOLS := chromium:chromium unzip:unzip bsdtar:libarchive-tools
+# Chromium drives the browser tests, and Playwright's driver (npm playwright-core, no browser
+# download) uploads through a form; curl sends the upload tests' PUTs; unzip and bsdtar read
+# back zip downloads. One apt-get update, only when something is missing; tests that lack a
+# tool say so and are listed.
+TEST_TOOLS := chromium:chromium curl:curl unzip:unzip bsdtar:libarchive-tools
+PLAYWRIGHT = $(TOOLS)/playwright
 test-deps:
 	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
 	    || echo "WARNING: could not install$$missing; the tests that need them will be skipped"; \
 	fi
+	@test -d $(PLAYWRIGHT)/node_modules/playwright-core || (mkdir -p $(PLAYWRIGHT) && cd $(PLAYWRIGHT) && \
+	  npm install --no-audit --no-fund --loglevel=error playwright-core@1.64.1 >/dev/null) || \
+	  echo "WARNING: playwright-core not installed; the browser upload test will be skipped"
 
 unit:
 	$(CARGO) test --release --lib -p sandserve
@@ -63,12 +68,12 @@ guests: setup
 # limits, start-up, fault guests, embedding), which find its binary through
 # CARGO_BIN_EXE_sandserve and need the guests.
 integration: build guests
-	SANDSERVE_BIN=$(CURDIR)/$(HOST) $(CARGO) test --release -p sandserve --tests
+	SANDSERVE_BIN=$(CURDIR)/$(HOST) SANDSERVE_PLAYWRIGHT_DIR=$(PLAYWRIGHT) $(CARGO) test --release -p sandserve --tests
 	$(CARGO) test --release -p sandserve-host
 
 # Fuzz each target for FUZZ_SECONDS (nightly + cargo-fuzz; the committed corpus seeds it).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := path route range headers xmlrpc
+FUZZ_TARGETS := path route range headers xmlrpc multipart
 fuzz:
 	@if ! cargo +nightly --version >/dev/null 2>&1; then \
 	  echo "SKIP fuzz: no nightly toolchain on this machine (cargo fuzz needs one)"; exit 0; fi; \

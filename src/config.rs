@@ -135,6 +135,18 @@ pub const SETTINGS: &[Setting] = &[
         "SANDSERVE_XMLRPC",
         "Serve the XML-RPC API (and its documentation page) at /RPC2",
     ),
+    switch(
+        "--upload",
+        "SANDSERVE_UPLOAD",
+        "Accept uploads (PUT of new files, and a form on listings); mounts PATH read-write",
+    ),
+    value(
+        "--max-upload",
+        "SANDSERVE_MAX_UPLOAD",
+        "SIZE",
+        Some("1G"),
+        "Largest request body an upload may send (e.g. 64M, 1G)",
+    ),
     Setting {
         repeatable: true,
         ..value(
@@ -174,6 +186,10 @@ pub struct Config {
     pub(crate) cache_control: HeaderValue,
     /// The XML-RPC API at `/RPC2`.
     pub(crate) xmlrpc: bool,
+    /// Accept uploads: `PUT` of new files and `POST` of forms.
+    pub(crate) upload: bool,
+    /// The largest request body an upload may send, in bytes.
+    pub(crate) max_upload: u64,
     /// Users who may make requests; when empty, anyone may.
     pub(crate) users: Users,
     /// Where an embedding router mounts the server (`/files`): prefixed to the absolute URLs
@@ -221,6 +237,8 @@ impl Config {
             compress: true,
             cache_control: HeaderValue::from_static("no-cache"),
             xmlrpc: false,
+            upload: false,
+            max_upload: 0,
             users: Users::default(),
             base_path: String::new(),
         };
@@ -235,6 +253,12 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// Whether uploads are on: a host that mounts the directory itself mounts it read-write
+    /// only then.
+    pub fn uploads(&self) -> bool {
+        self.upload
     }
 
     /// Whether requests need credentials (`SANDSERVE_AUTH` names users): a host shows user
@@ -254,6 +278,10 @@ impl Config {
             "SANDSERVE_CORS" => self.cors = switch_value(value).map_err(fail)?,
             "SANDSERVE_NO_COMPRESS" => self.compress = !switch_value(value).map_err(fail)?,
             "SANDSERVE_XMLRPC" => self.xmlrpc = switch_value(value).map_err(fail)?,
+            "SANDSERVE_UPLOAD" => self.upload = switch_value(value).map_err(fail)?,
+            "SANDSERVE_MAX_UPLOAD" => {
+                self.max_upload = crate::size::parse_size(value).map_err(fail)?
+            }
             "SANDSERVE_INDEX" => self.index = index_names(value).map_err(fail)?,
             "SANDSERVE_SPA" => self.spa = served_file(value).map_err(fail)?,
             "SANDSERVE_NOT_FOUND" => self.not_found = served_file(value).map_err(fail)?,

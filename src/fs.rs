@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::StatusCode;
 
 use crate::path::SafePath;
+use crate::upload::Store;
 
 /// The kinds of node a response can be built from; everything else is `Other` and never opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,11 @@ pub(crate) trait Fs {
     /// Up to `len` bytes of the file at `path` from `offset`, into memory. Only the XML-RPC
     /// API uses it (its answers carry file bytes); HTTP bodies are spliced instead.
     fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError>;
+
+    /// The write side, for uploads only; `None` where nothing may be written.
+    fn store(&self) -> Option<&dyn Store> {
+        None
+    }
 }
 
 /// What a listing is sorted by.

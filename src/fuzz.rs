@@ -14,6 +14,7 @@ use crate::reply::Body;
 use crate::request::Request;
 use crate::router;
 use crate::sink::Sink;
+use crate::upload::multipart::{self as form, Event, MultipartError, Parser};
 use crate::validators::{self, Precondition};
 
 /// The path normaliser: never panics, never yields a segment that could climb or split,
@@ -148,6 +149,85 @@ pub fn route(data: &[u8]) {
     }
 }
 
+/// The `multipart/form-data` parser: any body, fed in any chunks, gives the same events
+/// and verdict as when fed whole, holds at most a part head between chunks, and a
+/// well-formed body made of the input's bytes gives those bytes back, part by part.
+pub fn multipart(data: &[u8]) {
+    let Some((&split, body)) = data.split_first() else {
+        return;
+    };
+    let whole = form_events(body, body.len().max(1));
+    let pieces = form_events(body, usize::from(split % 64) + 1);
+    assert_eq!(whole, pieces);
+    // Round trip: the input, cut at each 0xff, as the contents of file parts.
+    let contents: Vec<&[u8]> = body.split(|b| *b == 0xff).take(8).collect();
+    let delimiter = format!("\r\n--{FUZZ_BOUNDARY}");
+    if contents.iter().any(|c| {
+        c.windows(delimiter.len())
+            .any(|w| w == delimiter.as_bytes())
+    }) {
+        return;
+    }
+    let mut framed = Vec::new();
+    for (i, content) in contents.iter().enumerate() {
+        framed.extend_from_slice(
+            format!("--{FUZZ_BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f{i}\"\r\n\r\n").as_bytes(),
+        );
+        framed.extend_from_slice(content);
+        framed.extend_from_slice(b"\r\n");
+    }
+    framed.extend_from_slice(format!("--{FUZZ_BOUNDARY}--\r\n").as_bytes());
+    let (events, verdict) = form_events(&framed, usize::from(split) + 1);
+    assert_eq!(verdict, Ok(()));
+    let mut got: Vec<Vec<u8>> = Vec::new();
+    for event in events {
+        match event {
+            FormEvent::Part(_, file) => {
+                assert_eq!(file, Some(format!("f{}", got.len())));
+                got.push(Vec::new());
+            }
+            FormEvent::Data(bytes) => got.last_mut().unwrap().extend_from_slice(&bytes),
+            FormEvent::End => {}
+        }
+    }
+    assert_eq!(got, contents);
+}
+
+const FUZZ_BOUNDARY: &str = "fuzz-b0undary";
+
+/// An event with owned bytes, adjacent data merged, so chunkings compare equal.
+#[derive(Debug, PartialEq, Eq)]
+enum FormEvent {
+    Part(Option<String>, Option<String>),
+    Data(Vec<u8>),
+    End,
+}
+
+/// Parses `body` fed in chunks of `chunk` bytes: the events, and how it ended.
+fn form_events(body: &[u8], chunk: usize) -> (Vec<FormEvent>, Result<(), MultipartError>) {
+    let content_type = format!("multipart/form-data; boundary={FUZZ_BOUNDARY}");
+    let mut parser = Parser::new(&content_type).expect("a valid boundary");
+    let mut events = Vec::new();
+    for piece in body.chunks(chunk) {
+        let fed = parser.feed(piece, &mut |event| {
+            match event {
+                Event::Part(head) => events.push(FormEvent::Part(head.name, head.filename)),
+                Event::Data(bytes) => match events.last_mut() {
+                    Some(FormEvent::Data(data)) => data.extend_from_slice(bytes),
+                    _ => events.push(FormEvent::Data(bytes.to_vec())),
+                },
+                Event::PartEnd => events.push(FormEvent::End),
+            }
+            Ok::<(), MultipartError>(())
+        });
+        if let Err(error) = fed {
+            return (events, Err(error));
+        }
+        assert!(parser.held() <= form::MAX_HEAD + 4);
+    }
+    (events, parser.finish())
+}
+
 /// An XML-RPC request body of any bytes: always a well-formed `methodResponse`, never a
 /// panic (bad input is a fault).
 pub fn xmlrpc(body: &[u8]) {
@@ -174,6 +254,10 @@ mod tests {
         );
         super::route(b"GET\n/dir/?sort=size\nAccept: application/json");
         super::route(b"HEAD\n/.secret\nRange: bytes=0-1");
+        super::multipart(b"\x07--fuzz-b0undary\r\n\r\nab\xffcd\r\n--fuzz-b0undary--");
+        super::multipart(
+            b"\x00\r\n--fuzz-b0undary\r\nContent-Disposition: form-data; name=x\r\n\r\n",
+        );
         super::xmlrpc(b"<?xml version=\"1.0\"?><methodCall><methodName>files.list</methodName><params><param><value>/</value></param></params></methodCall>");
         super::xmlrpc(b"<!DOCTYPE x><methodCall/>");
     }

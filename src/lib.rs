@@ -28,8 +28,10 @@ mod request;
 mod router;
 mod search;
 mod sink;
+mod size;
 mod tar;
 mod tree;
+mod upload;
 mod validators;
 mod visibility;
 mod xmlrpc;
@@ -45,3 +47,4 @@ pub mod fuzz;
 mod wasi;
 
 pub use config::{Config, ConfigError, Setting, BASE_PATH_VAR, SETTINGS};
+pub use size::parse_size;

@@ -28,12 +28,13 @@ th[aria-sort=ascending] a:after{content:' \\2191'}th[aria-sort=descending] a:aft
 
 /// Renders the index page of `dir` for entries already sorted as `query` says.
 /// `base` prefixes the absolute links (breadcrumbs) when an embedder mounts the server below
-/// its own root.
+/// its own root; `upload` adds the upload form.
 pub(crate) fn render_html(
     dir: &SafePath,
     entries: &[DirEntry],
     query: &ListingQuery,
     base: &str,
+    upload: bool,
 ) -> String {
     let title = format!("Index of {}", dir);
     let mut html = String::with_capacity(2000 + title.len() * 4 + entries.len() * 150);
@@ -48,10 +49,14 @@ pub(crate) fn render_html(
         let href = utf8_percent_encode(&entry.name, SEGMENT).to_string();
         entry_row(&mut html, &href, &entry.name, entry.meta, entry.symlink);
     }
+    html.push_str("</tbody>\n</table>\n");
+    if upload {
+        crate::upload::push_form(&mut html);
+    }
     let files = entries.len() - dirs;
     let _ = write!(
         html,
-        "</tbody>\n</table>\n<footer>{dirs} {}, {files} {} &middot; Download \
+        "<footer>{dirs} {}, {files} {} &middot; Download \
          <a href=\"?download=tar\" download>.tar</a> \
          <a href=\"?download=zip\" download>.zip</a></footer>\n</body>\n</html>\n",
         if dirs == 1 {
@@ -277,7 +282,7 @@ fn push_rfc3339(out: &mut String, t: Timestamp) {
     );
 }
 
-fn push_json_string(out: &mut String, text: &str) {
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {

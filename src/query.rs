@@ -64,7 +64,7 @@ pub(crate) fn parse(request: &Request) -> ListingQuery {
 
 /// JSON when `Accept` weighs `application/json` above `text/html`: scripts that ask for JSON
 /// get it, and browsers, which name `text/html` first, keep the page.
-fn prefers_json(headers: &HeaderMap) -> bool {
+pub(crate) fn prefers_json(headers: &HeaderMap) -> bool {
     let weight = |media| header::weight_of(headers, &ACCEPT, media).unwrap_or(QValue::ZERO);
     let json = weight("application/json");
     !json.is_zero() && json > weight("text/html")

@@ -5,9 +5,14 @@
 //! never travels in a request, but a `#` that does is cut off with whatever follows, so it can
 //! neither name a file nor reach the query.
 
+use std::cell::{RefCell, RefMut};
+use std::fmt;
+use std::rc::Rc;
+
 use http::{HeaderMap, Method};
 
 use crate::path::{PathError, SafePath};
+use crate::upload::Source;
 
 /// The parts of a request the file server reads.
 #[derive(Debug, Clone)]
@@ -30,7 +35,40 @@ pub(crate) enum RequestBody {
     Read(Vec<u8>),
     /// Over the route's limit: refused without being read whole.
     TooLarge,
+    /// Left for the route to read as it arrives (uploads: see `router::streams_body`).
+    Stream(BodyStream),
 }
+
+/// A body the route reads as it arrives, chunk by chunk. Shared, so a `Request` stays a
+/// plain value that can be cloned and compared.
+#[derive(Clone)]
+pub(crate) struct BodyStream(Rc<RefCell<dyn Source>>);
+
+impl BodyStream {
+    pub(crate) fn new(source: impl Source + 'static) -> BodyStream {
+        BodyStream(Rc::new(RefCell::new(source)))
+    }
+
+    /// The body's reader; a route reads it once.
+    pub(crate) fn source(&self) -> RefMut<'_, dyn Source> {
+        self.0.borrow_mut()
+    }
+}
+
+impl fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BodyStream")
+    }
+}
+
+/// Two requests have the same streamed body only if they share its reader.
+impl PartialEq for BodyStream {
+    fn eq(&self, other: &BodyStream) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for BodyStream {}
 
 impl Request {
     /// A request for `target` (path and query, as received), its body not yet read.

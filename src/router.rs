@@ -28,6 +28,7 @@ use crate::reply::{Body, Reply};
 use crate::request::{Request, RequestBody};
 use crate::search;
 use crate::tree;
+use crate::upload;
 use crate::xmlrpc;
 
 /// The XML-RPC endpoint's path segments (`/RPC2`).
@@ -46,6 +47,14 @@ fn is_rpc(request: &Request, config: &Config) -> bool {
 pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
     let rpc = request.method == Method::POST && is_rpc(request, config);
     (rpc && unauthorized(request, config).is_none()).then_some(xmlrpc::MAX_BODY)
+}
+
+/// Whether the route reads this request's body itself, as it arrives (uploads); never
+/// without credentials.
+pub(crate) fn streams_body(request: &Request, config: &Config) -> bool {
+    upload::is_upload(request, config)
+        && !is_rpc(request, config)
+        && unauthorized(request, config).is_none()
 }
 
 /// Answers one request against `fs`.
@@ -95,15 +104,12 @@ fn dispatch(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
         rpc(request, fs, config)
     } else if request.method == Method::GET || head {
         get(request, fs, config).unwrap_or_else(|status| error(request, fs, config, status))
+    } else if upload::is_upload(request, config) {
+        upload::handle(request, fs, config)
     } else if request.method == Method::OPTIONS && config.cors {
-        preflight(request)
+        preflight(request, config)
     } else {
-        let allow = if config.cors {
-            "GET, HEAD, OPTIONS"
-        } else {
-            "GET, HEAD"
-        };
-        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, HeaderValue::from_static(allow))
+        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, upload::allow(request, config))
     }
 }
 
@@ -122,14 +128,17 @@ fn rpc(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     }
 }
 
-/// CORS preflight (Fetch standard §3.2.2): any origin may GET and HEAD, with any headers.
-fn preflight(request: &Request) -> Reply {
+/// CORS preflight (Fetch standard §3.2.2): any origin may GET and HEAD (and upload, with
+/// `--upload`), with any headers.
+fn preflight(request: &Request, config: &Config) -> Reply {
+    let methods = HeaderValue::from_static(if config.upload {
+        "GET, HEAD, PUT, POST, OPTIONS"
+    } else {
+        "GET, HEAD, OPTIONS"
+    });
     let mut reply = Reply::new(StatusCode::NO_CONTENT)
-        .header(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"))
-        .header(
-            ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, HEAD, OPTIONS"),
-        )
+        .header(ALLOW, methods.clone())
+        .header(ACCESS_CONTROL_ALLOW_METHODS, methods)
         .header(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     if let Some(asked) = request.headers.get(ACCESS_CONTROL_REQUEST_HEADERS) {
         reply
@@ -263,6 +272,7 @@ fn listing(
             &entries,
             query,
             &config.base_path,
+            config.upload,
         )),
         Format::Json => Page::Json(listing::render_json(dir, &entries)),
     };

@@ -1,5 +1,6 @@
 //! The sandbox: one engine and one pre-instantiated component, then a fresh store and
-//! instance per request that sees only the read-only preopen and the `SANDSERVE_*` variables.
+//! instance per request that sees only the preopen (read-only unless uploads are on) and the
+//! `SANDSERVE_*` variables.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ use crate::limits::{Limits, EPOCH_TICK};
 /// The compiled component and everything needed to run one request in it.
 pub(crate) struct Runtime {
     pre: ProxyPre<State>,
-    /// The read-only preopen of the served directory, opened once: each request's context
+    /// The preopen of the served directory, opened once: each request's context
     /// gets a clone sharing the handle, instead of opening the path again.
     filesystem: WasiFilesystemCtx,
     env: Vec<(String, String)>,
@@ -44,7 +45,8 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    /// Compiles `component` once and links it against WASI with a read-only view of `root`.
+    /// Compiles `component` once and links it against WASI with a view of `root`
+    /// (read-only unless the variables turn uploads on).
     pub(crate) fn new(
         component: &[u8],
         root: PathBuf,
@@ -67,7 +69,7 @@ impl Runtime {
             .context("the component is not a wasi:http proxy this host can run")?;
         Ok(Runtime {
             pre,
-            filesystem: open_root(&root)?,
+            filesystem: open_root(&root, crate::settings::uploads(&env))?,
             env,
             slots: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
             queue_timeout: limits.queue_timeout,
@@ -294,7 +296,7 @@ pub(crate) fn error_page(status: StatusCode) -> Response<HyperOutgoingBody> {
     response
 }
 
-/// Per-request store data: WASI with one read-only directory, and wasi:http.
+/// Per-request store data: WASI with one directory, and wasi:http.
 struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
@@ -327,13 +329,19 @@ impl State {
     }
 }
 
-/// Opens `root` read-only as the guest's `/`, once for all requests.
-fn open_root(root: &std::path::Path) -> anyhow::Result<WasiFilesystemCtx> {
+/// Opens `root` as the guest's `/`, once for all requests: read-only, or read-write when the
+/// configuration turns uploads on.
+fn open_root(root: &std::path::Path, writable: bool) -> anyhow::Result<WasiFilesystemCtx> {
     let mut wasi = WasiCtxBuilder::new();
     // Local file operations take microseconds: run them inline rather than paying a
     // thread hand-off to tokio's blocking pool for every stat, open and read.
     wasi.allow_blocking_current_thread(true);
-    wasi.preopened_dir(root, "/", FsPerms::ReadOnly)
+    let perms = if writable {
+        FsPerms::ReadWrite
+    } else {
+        FsPerms::ReadOnly
+    };
+    wasi.preopened_dir(root, "/", perms)
         .map_err(wasm_error)
         .context("opening the served directory")?;
     Ok(wasi.build().filesystem().clone())

@@ -58,7 +58,7 @@ impl ServerBuilder {
         self
     }
 
-    /// The directory to serve, read-only. Default: the current directory.
+    /// The directory to serve; read-only unless uploads are on. Default: the current directory.
     pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
         self.root = root.into();
         self

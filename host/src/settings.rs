@@ -71,6 +71,13 @@ pub fn check(env: &[(String, String)]) -> anyhow::Result<sandserve::Config> {
     })
 }
 
+/// Whether these variables turn the component's uploads on, as its own parser reads them: only
+/// then does the host mount the served directory read-write. Variables that do not parse
+/// leave it read-only.
+pub fn uploads(env: &[(String, String)]) -> bool {
+    sandserve::Config::from_vars(env.iter().cloned()).is_ok_and(|config| config.uploads())
+}
+
 /// The variables for component flags as a person types them (`["--hidden", "-H", "X: 1"]`):
 /// how tests run the same flags under hosts that take only the environment.
 pub fn env_for_flags(flags: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
@@ -115,12 +122,29 @@ mod tests {
     }
 
     #[test]
+    fn uploads_follow_the_component_parser() {
+        assert!(!uploads(&env(&[])));
+        assert!(uploads(&env(&["--upload"])));
+        assert!(!uploads(&pairs(&[("SANDSERVE_UPLOAD", "0")])));
+        assert!(uploads(&pairs(&[("SANDSERVE_UPLOAD", "yes")])));
+        assert!(
+            !uploads(&pairs(&[
+                ("SANDSERVE_UPLOAD", "1"),
+                ("SANDSERVE_HIDDEN", "?")
+            ])),
+            "a configuration the component refuses mounts nothing writable"
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_flag() {
         for (flags, flag) in [
             (&["-H", "no colon"][..], "--header"),
             (&["--cache-control", ""], "--cache-control"),
             (&["--spa", "../x.html"], "--spa"),
             (&["--index", "a/b.html"], "--index"),
+            (&["--max-upload", "lots"], "--max-upload"),
+            (&["--max-upload", "1.5G"], "--max-upload"),
             (&["--auth", "me:a\nyou:b"], "--auth"),
             (&["-H", "X-A: 1\r\nX-B: 2"], "--header"),
         ] {

@@ -16,6 +16,8 @@ fn defaults_come_from_the_table() {
     assert_eq!(config.visibility, Visibility::default());
     assert!(config.listing && config.compress && !config.cors && !config.xmlrpc);
     assert_eq!((config.spa.clone(), config.not_found.clone()), (None, None));
+    assert!(!config.uploads());
+    assert_eq!(config.max_upload, 1 << 30);
     assert_eq!(ok(&[("OTHER", "1"), ("SANDSERVE_UNKNOWN", "x")]), config);
 }
 
@@ -49,6 +51,9 @@ fn overrides() {
     );
     assert!(ok(&[("SANDSERVE_CORS", "yes")]).cors);
     assert!(ok(&[("SANDSERVE_XMLRPC", "1")]).xmlrpc);
+    assert!(ok(&[("SANDSERVE_UPLOAD", "1")]).uploads());
+    assert_eq!(ok(&[("SANDSERVE_MAX_UPLOAD", "64M")]).max_upload, 64 << 20);
+    assert_eq!(ok(&[("SANDSERVE_MAX_UPLOAD", "100")]).max_upload, 100);
     assert_eq!(ok(&[(BASE_PATH_VAR, "/files/")]).base_path, "/files");
     assert!(!ok(&[("SANDSERVE_NO_COMPRESS", "1")]).compress);
     assert_eq!(
@@ -71,6 +76,9 @@ fn bad_values_are_errors_naming_the_variable() {
         ("SANDSERVE_CACHE_CONTROL", ""),
         ("SANDSERVE_CACHE_CONTROL", "a\u{7f}"),
         (BASE_PATH_VAR, "files\"><x"),
+        ("SANDSERVE_UPLOAD", "please"),
+        ("SANDSERVE_MAX_UPLOAD", "lots"),
+        ("SANDSERVE_MAX_UPLOAD", "1.5G"),
     ];
     for (var, value) in cases {
         let error = vars(&[(var, value)]).unwrap_err();

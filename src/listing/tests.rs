@@ -40,6 +40,7 @@ fn escapes_text_and_encodes_links() {
             &[entry(name, Kind::File, 3, 1)],
             &ListingQuery::default(),
             "",
+            false,
         );
         let row = format!("<a href=\"{href}\">{text}</a>");
         assert!(html.contains(&row), "{name}: want {row} in\n{html}");
@@ -60,6 +61,7 @@ fn page_shape() {
         ],
         &ListingQuery::default(),
         "",
+        false,
     );
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     assert!(html.contains("name=\"viewport\""));
@@ -77,10 +79,33 @@ fn page_shape() {
     assert!(html.contains("<th scope=\"col\" aria-sort=\"ascending\"><a href=\"?sort=name&amp;order=desc\">Name</a></th>"));
     assert!(html.contains("<th scope=\"col\"><a href=\"?sort=size&amp;order=asc\">Size</a></th>"));
     assert!(!html.contains("<script"));
-    let root = render_html(&SafePath::root(), &[], &ListingQuery::default(), "");
+    assert!(
+        !html.contains("enctype=\"multipart/form-data\""),
+        "no upload form without --upload"
+    );
+    assert!(html.contains("<form role=\"search\""), "but a search box");
+    let root = render_html(&SafePath::root(), &[], &ListingQuery::default(), "", false);
     assert!(!root.contains("href=\"../\""));
-    let mounted = render_html(&dir, &[], &ListingQuery::default(), "/files");
+    let mounted = render_html(&dir, &[], &ListingQuery::default(), "/files", false);
     assert!(mounted.contains("<a href=\"/files/\">home</a> / <a href=\"/files/docs/\">docs</a>"));
+}
+
+#[test]
+fn upload_form_after_the_table_before_the_footer() {
+    let html = render_html(
+        &SafePath::parse("/docs/").unwrap(),
+        &[entry("a.txt", Kind::File, 1, 1)],
+        &ListingQuery::default(),
+        "",
+        true,
+    );
+    let form = html
+        .find("<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\"")
+        .expect("a multipart form posting to the directory");
+    assert!(html[form..].contains("<input type=\"file\" name=\"file\" multiple"));
+    assert!(html.find("</table>").unwrap() < form);
+    assert!(form < html.find("<footer>").unwrap());
+    assert!(!html.contains("<script"), "the form needs no JavaScript");
 }
 
 #[test]
@@ -96,8 +121,8 @@ fn markup_per_entry_stays_under_200_bytes() {
             )
         })
         .collect();
-    let empty = render_html(&dir, &[], &ListingQuery::default(), "").len();
-    let full = render_html(&dir, &entries, &ListingQuery::default(), "").len();
+    let empty = render_html(&dir, &[], &ListingQuery::default(), "", false).len();
+    let full = render_html(&dir, &entries, &ListingQuery::default(), "", false).len();
     let per_entry = (full - empty) / entries.len();
     assert!(per_entry < 200, "{per_entry} bytes per entry");
 }

@@ -11,12 +11,13 @@ use wasi::filesystem::types::{
 
 use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
 use crate::path::SafePath;
+use crate::upload::Store;
 
 /// Unreadable entries skipped in one listing before the listing itself fails.
 const MAX_ENTRY_FAILURES: u32 = 100_000;
 
 pub(crate) struct WasiFs {
-    preopen: Descriptor,
+    pub(super) preopen: Descriptor,
     root: std::cell::OnceCell<Result<Descriptor, FsError>>,
 }
 
@@ -67,6 +68,11 @@ impl WasiFs {
 }
 
 impl Fs for WasiFs {
+    /// The preopen's write side (`wasi/upload.rs`); the host decides whether it is writable.
+    fn store(&self) -> Option<&dyn Store> {
+        Some(self)
+    }
+
     fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
         let file = self.open_file(path)?;
         let stream = file.read_via_stream(offset).map_err(error)?;

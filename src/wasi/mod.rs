@@ -1,6 +1,7 @@
 //! The component's edge: `wasi:http/incoming-handler` in, a response out. This module moves
 //! bytes and decides nothing: it reads the request head (and a body, up to the limit the
-//! router names), asks [`router::route`] for a [`Reply`], and writes what the reply names.
+//! router names, or hands an upload's body over as a stream), asks [`router::route`] for a
+//! [`Reply`], and writes what the reply names.
 //!
 //! Configuration and the root directory are read once per instance: the environment cannot
 //! change during an instance's life, and a host that reuses instances (issue 13) then pays
@@ -9,6 +10,7 @@
 mod bindings;
 mod body;
 mod fs;
+mod upload;
 
 use std::cell::OnceCell;
 
@@ -35,6 +37,8 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
                 let mut request = read_request(&incoming);
                 if let Some(limit) = router::body_limit(&request, config) {
                     request.body = body::read(incoming, &request.headers, limit);
+                } else if router::streams_body(&request, config) {
+                    request.body = upload::body(incoming);
                 }
                 body::send(out, router::route(&request, fs, config), fs);
             }

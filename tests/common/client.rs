@@ -44,6 +44,26 @@ impl Server {
         (status, headers)
     }
 
+    /// A request with a body (sent with its `Content-Length`).
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let mut request = agent().request(method, &self.url(path));
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let response = match request.send_bytes(body) {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{method} {path}: {error}"),
+        };
+        Response::read(response)
+    }
+
     /// Sends raw bytes on a fresh connection and returns everything the server sent back
     /// until it closed the connection (or 5 s passed).
     pub fn raw(&self, request: &[u8]) -> Vec<u8> {

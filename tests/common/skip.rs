@@ -10,6 +10,7 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::hosts::Host;
 use crate::workspace_path;
@@ -42,6 +43,46 @@ pub fn chromium() -> Result<PathBuf, String> {
     .map(PathBuf::from)
     .find(|p| p.exists())
     .ok_or_else(|| "no Chromium installed (apt-get install chromium)".to_owned())
+}
+
+/// The `curl` command, to send what `curl -T` sends (`make test` installs it).
+pub fn curl() -> Result<PathBuf, String> {
+    let works = Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if works {
+        Ok(PathBuf::from("curl"))
+    } else {
+        Err("no curl on PATH (apt-get install curl)".to_owned())
+    }
+}
+
+/// Playwright's driver, to drive Chromium through a form: the directory holding
+/// `node_modules/playwright-core` (`SANDSERVE_PLAYWRIGHT_DIR`, else the tools directory
+/// where `make test` installs it), with Node to run it.
+pub fn playwright() -> Result<PathBuf, String> {
+    let dir = match std::env::var_os("SANDSERVE_PLAYWRIGHT_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .ok_or("HOME is not set")?
+            .join(".cache/sandserve-tools/playwright"),
+    };
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        return Err(format!(
+            "playwright-core is not installed in {} (make test-deps installs it)",
+            dir.display()
+        ));
+    }
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !node {
+        return Err("no node on PATH to run Playwright".to_owned());
+    }
+    Ok(dir)
 }
 
 /// The host cuts the connection when the component leaves a response body unfinished.
