@@ -7,6 +7,9 @@ workload runs once per server per round, rounds interleaved so drift on a shared
 hits everyone alike; the table shows the median, its ratio to nginx, p50/p99 latency and
 the server's peak RSS during the workload (the kernel's high-water mark, summed over its
 processes). Results also go to a JSON file.
+
+The HTTPS workload runs sandserve and nginx with one certificate made here by openssl, and
+compares them with each other only.
 """
 
 import argparse
@@ -18,6 +21,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -37,6 +41,13 @@ WORKLOADS = [
     ("256m_seq", "/256m.bin", 1, "MB/s"),
     ("256m_par8", "/256m.bin", 8, "MB/s"),
 ]
+
+# HTTPS: run only against the servers started with the bench certificate (`tls_servers`),
+# and compared with nginx-tls.
+TLS_WORKLOADS = [
+    ("1k_c64_tls", "/1k.bin", 64, "req/s"),
+]
+TLS_NAMES = {w[0] for w in TLS_WORKLOADS}
 
 
 def free_port():
@@ -72,19 +83,19 @@ def sha256_file(path):
     return h.hexdigest()
 
 
-def sha256_url(url):
+def sha256_url(url, context=None):
     h = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as r:
+    with urllib.request.urlopen(url, timeout=60, context=context) as r:
         for chunk in iter(lambda: r.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
 
-def wait_ready(url, timeout=30):
+def wait_ready(url, timeout=30, context=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as r:
+            with urllib.request.urlopen(url, timeout=2, context=context) as r:
                 r.read()
                 return True
         except Exception:
@@ -97,16 +108,23 @@ class Server:
         self.name, self.argv, self.port, self.cwd, self.pidfile = name, argv, port, cwd, pidfile
         self.proc = None
         self.startup_ms = None
+        # Set for HTTPS servers: a context trusting the bench certificate.
+        self.context = None
+
+    @property
+    def tls(self):
+        return self.context is not None
 
     @property
     def base(self):
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self):
         started = time.monotonic()
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
-        if not wait_ready(self.base + "/1k.bin"):
+        if not wait_ready(self.base + "/1k.bin", context=self.context):
             self.stop()
             raise RuntimeError(f"{self.name} did not start")
         self.startup_ms = (time.monotonic() - started) * 1000
@@ -189,6 +207,54 @@ http {{
     port = free_port()
     out.append(Server("python", [sys.executable, "-m", "http.server", str(port), "--bind",
                                  "127.0.0.1", "--directory", root], port))
+    return out
+
+
+def tls_servers(root, base, binary):
+    """sandserve and nginx serving HTTPS with one ECDSA P-256 certificate made here."""
+    cert, key = os.path.join(base, "cert.pem"), os.path.join(base, "key.pem")
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"bench: no HTTPS workload, cannot make a certificate: {e}", file=sys.stderr)
+        return []
+    out = []
+    port = free_port()
+    out.append(Server("sandserve-tls", [binary, root, "--port", str(port), "--bind", "127.0.0.1",
+                                        "-q", "--no-compress", "--tls-cert", cert,
+                                        "--tls-key", key], port))
+    if shutil.which("nginx"):
+        port = free_port()
+        conf_dir = os.path.join(base, "nginx-tls")
+        os.makedirs(conf_dir, exist_ok=True)
+        conf = os.path.join(conf_dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+daemon off;
+worker_processes 2;
+pid {conf_dir}/nginx.pid;
+error_log {conf_dir}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  sendfile on;
+  include /etc/nginx/mime.types;
+  client_body_temp_path {conf_dir}/body; proxy_temp_path {conf_dir}/proxy;
+  fastcgi_temp_path {conf_dir}/fcgi; uwsgi_temp_path {conf_dir}/uwsgi; scgi_temp_path {conf_dir}/scgi;
+  server {{
+    listen 127.0.0.1:{port} ssl; root {root}; autoindex on;
+    ssl_certificate {cert}; ssl_certificate_key {key}; ssl_protocols TLSv1.2 TLSv1.3;
+  }}
+}}
+""")
+        out.append(Server("nginx-tls", ["nginx", "-c", conf], port))
+    context = ssl.create_default_context(cafile=cert)
+    for server in out:
+        server.context = context
     return out
 
 
@@ -275,7 +341,8 @@ def main():
                     help="comma-separated server names to run (default: all available)")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench/results/latest.json"))
     args = ap.parse_args()
-    workloads = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
+    workloads = [w for w in WORKLOADS + TLS_WORKLOADS
+                 if not args.only or w[0] in args.only.split(",")]
 
     with tempfile.TemporaryDirectory(prefix="sandserve-bench") as base:
         root, files = make_fixture(base)
@@ -288,6 +355,8 @@ def main():
         if args.servers:
             keep = args.servers.split(",")
             pool = [s for s in pool if s.name in keep]
+        if any(w[0] in TLS_NAMES for w in workloads):
+            pool += tls_servers(root, base, args.binary)
         started = []
         try:
             for server in pool:
@@ -297,7 +366,7 @@ def main():
                     print(f"bench: skipping {server.name}: {e}", file=sys.stderr)
                     continue
                 for name, digest in want.items():
-                    got = sha256_url(f"{server.base}/{name}")
+                    got = sha256_url(f"{server.base}/{name}", server.context)
                     if got != digest:
                         raise SystemExit(f"{server.name} served wrong bytes for {name}")
                 started.append(server)
@@ -307,6 +376,8 @@ def main():
             for rnd in range(args.rounds):
                 for name, path, conns, _ in workloads:
                     for server in started:
+                        if server.tls != (name in TLS_NAMES):
+                            continue
                         r = run_wrk(server, path, conns, args.seconds)
                         samples.setdefault((name, server.name), []).append(r)
                         print(f"bench: round {rnd + 1} {name} {server.name}: "
@@ -331,7 +402,7 @@ def main():
                 "peak_rss_mib": max(r["peak_rss_kib"] for r in runs) / 1024,
                 "errors": sum(r["socket_errors"] + r["non_2xx"] for r in runs),
             }
-        nginx = row.get("nginx", {}).get("median")
+        nginx = row.get("nginx-tls" if name in TLS_NAMES else "nginx", {}).get("median")
         for cell in row.values():
             cell["ratio_to_nginx"] = cell["median"] / nginx if nginx else None
         report["workloads"][name] = {"connections": conns, "servers": row}

@@ -1,5 +1,5 @@
-//! Directory entries -> an HTML index page or a JSON document, each in one pass into one
-//! preallocated buffer.
+//! Directory entries (or search results) -> an HTML page or a JSON document, each in one
+//! pass into one preallocated buffer.
 //!
 //! Names are untrusted bytes from the disk: in HTML the text is escaped and the link target
 //! percent-encoded per segment (RFC 3986 `pchar`), so a name with `#`, `?`, `%`, `"` or `<`
@@ -7,78 +7,136 @@
 //! The page needs no JavaScript and no external assets, and stays under 200 bytes of markup
 //! per entry.
 
-use std::cmp::Ordering;
 use std::fmt::Write;
 
 use percent_encoding::utf8_percent_encode;
 
-use crate::fs::{DirEntry, Kind, Timestamp};
+use crate::fs::{DirEntry, Kind, Metadata, Order, SortKey, Timestamp};
+use crate::html::push_escaped;
 use crate::path::{SafePath, SEGMENT};
-use crate::query::{ListingQuery, Order, SortKey};
-
-/// Directories first in either order, then by `key`; ties go to the name (case-insensitive,
-/// then exact bytes) so the order is total and stable across requests.
-pub fn sort_entries(entries: &mut Vec<DirEntry>, key: SortKey, order: Order) {
-    // Case-folding a name is most of a comparison's cost: fold each name once, not in each
-    // of the n log n comparisons (a third of a 1000-entry listing's time when done per pair).
-    let mut keyed: Vec<(String, DirEntry)> = entries
-        .drain(..)
-        .map(|entry| (entry.name.to_lowercase(), entry))
-        .collect();
-    keyed.sort_unstable_by(|(folded_a, a), (folded_b, b)| {
-        let by_key = match key {
-            SortKey::Name => Ordering::Equal,
-            SortKey::Size => a.meta.size.cmp(&b.meta.size),
-            SortKey::Time => a.meta.modified.cmp(&b.meta.modified),
-        }
-        .then_with(|| folded_a.cmp(folded_b))
-        .then_with(|| a.name.cmp(&b.name));
-        let by_key = match order {
-            Order::Asc => by_key,
-            Order::Desc => by_key.reverse(),
-        };
-        is_file(a).cmp(&is_file(b)).then(by_key)
-    });
-    entries.extend(keyed.into_iter().map(|(_, entry)| entry));
-}
-
-fn is_file(entry: &DirEntry) -> bool {
-    entry.meta.kind != Kind::Dir
-}
+use crate::query::ListingQuery;
+use crate::search::Found;
 
 const STYLE: &str = "<style>:root{color-scheme:light dark}\
 body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}\
 table{border-collapse:collapse;width:100%}th,td{padding:.2rem .6rem;text-align:left}\
 td+td,th+th{text-align:right;white-space:nowrap}tr:nth-child(even){background:#8881}\
-a{color:#0645ad}nav,footer{margin:.5rem 0;color:#777}\
+a{color:#0645ad}nav,footer,form{margin:.5rem 0}nav,footer{color:#777}\
 th[aria-sort=ascending] a:after{content:' \\2191'}th[aria-sort=descending] a:after{content:' \\2193'}\
 @media(prefers-color-scheme:dark){body{background:#15171a;color:#ddd}a{color:#8ab4f8}}\
 </style>\n";
 
 /// Renders the index page of `dir` for entries already sorted as `query` says.
 /// `base` prefixes the absolute links (breadcrumbs) when an embedder mounts the server below
-/// its own root.
-pub fn render_html(
+/// its own root; `upload` adds the upload form.
+pub(crate) fn render_html(
     dir: &SafePath,
     entries: &[DirEntry],
     query: &ListingQuery,
     base: &str,
+    upload: bool,
 ) -> String {
-    let title = escape(&dir.to_string());
-    let mut html = String::with_capacity(1600 + title.len() * 4 + entries.len() * 150);
+    let title = format!("Index of {}", dir);
+    let mut html = String::with_capacity(2000 + title.len() * 4 + entries.len() * 150);
+    page_head(&mut html, &title, dir, base, "");
+    column_heads(&mut html, query);
+    if !dir.is_root() {
+        html.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
+    }
+    let mut dirs = 0;
+    for entry in entries {
+        dirs += usize::from(entry.meta.kind == Kind::Dir);
+        let href = utf8_percent_encode(&entry.name, SEGMENT).to_string();
+        entry_row(&mut html, &href, &entry.name, entry.meta, entry.symlink);
+    }
+    html.push_str("</tbody>\n</table>\n");
+    if upload {
+        crate::upload::push_form(&mut html);
+    }
+    let files = entries.len() - dirs;
+    let _ = write!(
+        html,
+        "<footer>{dirs} {}, {files} {} &middot; Download \
+         <a href=\"?download=tar\" download>.tar</a> \
+         <a href=\"?download=zip\" download>.zip</a></footer>\n</body>\n</html>\n",
+        if dirs == 1 {
+            "directory"
+        } else {
+            "directories"
+        },
+        if files == 1 { "file" } else { "files" },
+    );
+    html
+}
+
+/// The page of search results for `term` below `dir`, each linked by its path.
+pub(crate) fn render_search_html(dir: &SafePath, term: &str, found: &Found, base: &str) -> String {
+    let title = format!("Search for \u{201c}{term}\u{201d} in {dir}");
+    let mut html = String::with_capacity(2000 + found.hits.len() * 200);
+    page_head(&mut html, &title, dir, base, term);
+    html.push_str(
+        "<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Size</th>\
+                   <th scope=\"col\">Modified</th></tr></thead>\n<tbody>\n",
+    );
+    for hit in &found.hits {
+        let mut href = base.to_owned();
+        for segment in hit.path.trim_end_matches('/').split('/').skip(1) {
+            href.push('/');
+            href.extend(utf8_percent_encode(segment, SEGMENT));
+        }
+        let shown = hit.path.strip_prefix('/').unwrap_or(&hit.path);
+        entry_row(
+            &mut html,
+            &href,
+            shown.trim_end_matches('/'),
+            hit.meta,
+            hit.symlink,
+        );
+    }
+    let count = found.hits.len();
+    let _ = write!(
+        html,
+        "</tbody>\n</table>\n<footer>{count} {}{} &middot; <a href=\"./\">back to the \
+         listing</a></footer>\n</body>\n</html>\n",
+        if count == 1 { "match" } else { "matches" },
+        if found.truncated {
+            " (the search stopped early: narrow it down)"
+        } else {
+            ""
+        },
+    );
+    html
+}
+
+/// Everything before the table's head row: the document head, the heading, breadcrumbs, and
+/// the search box (a GET form, so it works without JavaScript).
+fn page_head(html: &mut String, title: &str, dir: &SafePath, base: &str, term: &str) {
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(html, "<title>Index of {title}</title>");
+    html.push_str("<title>");
+    push_escaped(html, title);
+    html.push_str("</title>\n");
     html.push_str(STYLE);
-    let _ = writeln!(html, "</head>\n<body>\n<h1>Index of {title}</h1>");
-    breadcrumbs(&mut html, dir, base);
-    html.push_str("<table>\n<thead><tr>");
+    html.push_str("</head>\n<body>\n<h1>");
+    push_escaped(html, title);
+    html.push_str("</h1>\n");
+    breadcrumbs(html, dir, base);
+    html.push_str(
+        "<form role=\"search\" method=\"get\" action=\"\"><input type=\"search\" name=\"q\" \
+         aria-label=\"Search names below this directory\" placeholder=\"Search names\" value=\"",
+    );
+    push_escaped(html, term);
+    html.push_str("\"> <button>Search</button></form>\n<table>\n");
+}
+
+/// The listing's head row: each column sorts; the active one flips its order.
+fn column_heads(html: &mut String, query: &ListingQuery) {
+    html.push_str("<thead><tr>");
     for (key, label) in [
         (SortKey::Name, "Name"),
         (SortKey::Size, "Size"),
         (SortKey::Time, "Modified"),
     ] {
-        // The active column flips its order; the others start ascending.
         let (order, aria) = if key == query.sort {
             let aria = match query.order {
                 Order::Asc => " aria-sort=\"ascending\"",
@@ -96,44 +154,34 @@ pub fn render_html(
         );
     }
     html.push_str("</tr></thead>\n<tbody>\n");
-    if !dir.is_root() {
-        html.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
+}
+
+/// One row: the name linked to `href` (already percent-encoded), the size in human units
+/// with the exact bytes in a `title`, and the modification time as people read it
+/// (`2026-11-30 10:57`, UTC) with the exact RFC 3339 value in a `title`.
+fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink: bool) {
+    let slash = if meta.kind == Kind::Dir { "/" } else { "" };
+    let _ = write!(html, "<tr><td><a href=\"{href}{slash}\">");
+    push_escaped(html, name);
+    html.push_str(slash);
+    html.push_str("</a>");
+    if symlink {
+        html.push_str(" <span title=\"symbolic link\">&#8618;</span>");
     }
-    let mut dirs = 0;
-    for entry in entries {
-        let is_dir = entry.meta.kind == Kind::Dir;
-        dirs += usize::from(is_dir);
-        let slash = if is_dir { "/" } else { "" };
-        html.push_str("<tr><td><a href=\"");
-        html.extend(utf8_percent_encode(&entry.name, SEGMENT));
-        html.push_str(slash);
-        html.push_str("\">");
-        push_escaped(&mut html, &entry.name);
-        html.push_str(slash);
-        html.push_str("</a>");
-        if entry.symlink {
-            html.push_str(" <span title=\"symbolic link\">&#8618;</span>");
-        }
-        if is_dir {
-            html.push_str("</td><td>");
-        } else {
-            let _ = write!(html, "</td><td title=\"{}\">", entry.meta.size);
-            push_human_size(&mut html, entry.meta.size);
-        }
+    if meta.kind == Kind::Dir {
         html.push_str("</td><td>");
-        if let Some(t) = entry.meta.modified {
-            push_rfc3339(&mut html, t);
-        }
-        html.push_str("</td></tr>\n");
+    } else {
+        let _ = write!(html, "</td><td title=\"{}\">", meta.size);
+        push_human_size(html, meta.size);
     }
-    let files = entries.len() - dirs;
-    let _ = write!(
-        html,
-        "</tbody>\n</table>\n<footer>{dirs} {}, {files} {} &middot; <a href=\"?download=tar\" download>Download .tar</a></footer>\n</body>\n</html>\n",
-        if dirs == 1 { "directory" } else { "directories" },
-        if files == 1 { "file" } else { "files" },
-    );
-    html
+    match meta.modified {
+        Some(t) => {
+            let exact = humantime::format_rfc3339_seconds(t.to_system_time()).to_string();
+            let shown = exact.get(..16).unwrap_or(&exact).replace('T', " ");
+            let _ = writeln!(html, "</td><td title=\"{exact}\">{shown}</td></tr>");
+        }
+        None => html.push_str("</td><td></td></tr>\n"),
+    }
 }
 
 /// `home / docs / sub`: each ancestor a link.
@@ -156,7 +204,7 @@ fn breadcrumbs(html: &mut String, dir: &SafePath, base: &str) {
 }
 
 /// `{"path": "/dir/", "entries": [{"name", "type", "size", "modified"}]}` (README schema).
-pub fn render_json(dir: &SafePath, entries: &[DirEntry]) -> String {
+pub(crate) fn render_json(dir: &SafePath, entries: &[DirEntry]) -> String {
     let mut json = String::with_capacity(64 + entries.len() * 110);
     json.push_str("{\"path\": ");
     push_json_string(&mut json, &dir.to_string());
@@ -165,30 +213,65 @@ pub fn render_json(dir: &SafePath, entries: &[DirEntry]) -> String {
         if i > 0 {
             json.push_str(", ");
         }
-        json.push_str("{\"name\": ");
-        push_json_string(&mut json, &entry.name);
-        let kind = match (entry.symlink, entry.meta.kind) {
-            (true, _) => "symlink",
-            (false, Kind::Dir) => "dir",
-            (false, _) => "file",
-        };
-        let _ = write!(
-            json,
-            ", \"type\": \"{kind}\", \"size\": {}, \"modified\": ",
-            entry.meta.size
-        );
-        match entry.meta.modified {
-            Some(t) => {
-                json.push('"');
-                push_rfc3339(&mut json, t);
-                json.push('"');
-            }
-            None => json.push_str("null"),
-        }
-        json.push('}');
+        push_json_entry(&mut json, &entry.name, None, entry.meta, entry.symlink);
     }
     json.push_str("]}\n");
     json
+}
+
+/// `{"path": "/dir/", "query": "TERM", "entries": [{"name", "path", "type", "size",
+/// "modified"}], "truncated": false}`, where each entry's `path` is its decoded path from the
+/// served root (README schema).
+pub(crate) fn render_search_json(dir: &SafePath, term: &str, found: &Found) -> String {
+    let mut json = String::with_capacity(96 + found.hits.len() * 160);
+    json.push_str("{\"path\": ");
+    push_json_string(&mut json, &dir.to_string());
+    json.push_str(", \"query\": ");
+    push_json_string(&mut json, term);
+    json.push_str(", \"entries\": [");
+    for (i, hit) in found.hits.iter().enumerate() {
+        if i > 0 {
+            json.push_str(", ");
+        }
+        push_json_entry(&mut json, &hit.name, Some(&hit.path), hit.meta, hit.symlink);
+    }
+    let _ = writeln!(json, "], \"truncated\": {}}}", found.truncated);
+    json
+}
+
+/// One entry object; `path` only in search results.
+fn push_json_entry(
+    json: &mut String,
+    name: &str,
+    path: Option<&str>,
+    meta: Metadata,
+    symlink: bool,
+) {
+    json.push_str("{\"name\": ");
+    push_json_string(json, name);
+    if let Some(path) = path {
+        json.push_str(", \"path\": ");
+        push_json_string(json, path);
+    }
+    let kind = match (symlink, meta.kind) {
+        (true, _) => "symlink",
+        (false, Kind::Dir) => "dir",
+        (false, _) => "file",
+    };
+    let _ = write!(
+        json,
+        ", \"type\": \"{kind}\", \"size\": {}, \"modified\": ",
+        meta.size
+    );
+    match meta.modified {
+        Some(t) => {
+            json.push('"');
+            push_rfc3339(json, t);
+            json.push('"');
+        }
+        None => json.push_str("null"),
+    }
+    json.push('}');
 }
 
 fn push_rfc3339(out: &mut String, t: Timestamp) {
@@ -199,7 +282,7 @@ fn push_rfc3339(out: &mut String, t: Timestamp) {
     );
 }
 
-fn push_json_string(out: &mut String, text: &str) {
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {
@@ -218,12 +301,6 @@ fn push_json_string(out: &mut String, text: &str) {
 }
 
 /// `1536` -> `1.5 KiB`: binary units, one decimal, bytes below 1 KiB.
-pub fn human_size(bytes: u64) -> String {
-    let mut out = String::new();
-    push_human_size(&mut out, bytes);
-    out
-}
-
 fn push_human_size(out: &mut String, bytes: u64) {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
@@ -239,232 +316,5 @@ fn push_human_size(out: &mut String, bytes: u64) {
     let _ = write!(out, "{value:.1} {}", UNITS[unit]);
 }
 
-/// Escapes text for HTML element content and double-quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    push_escaped(&mut out, text);
-    out
-}
-
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fs::Metadata;
-
-    fn entry(name: &str, kind: Kind, size: u64, seconds: u64) -> DirEntry {
-        DirEntry {
-            name: name.to_owned(),
-            meta: Metadata {
-                kind,
-                size,
-                modified: Some(Timestamp {
-                    seconds,
-                    nanoseconds: 5,
-                }),
-            },
-            symlink: false,
-        }
-    }
-
-    fn names(entries: &[DirEntry]) -> Vec<&str> {
-        entries.iter().map(|e| e.name.as_str()).collect()
-    }
-
-    fn sample() -> Vec<DirEntry> {
-        vec![
-            entry("b.txt", Kind::File, 300, 30),
-            entry("Zeta", Kind::Dir, 0, 10),
-            entry("A.txt", Kind::File, 100, 50),
-            entry("alpha", Kind::Dir, 0, 40),
-            entry("a.txt", Kind::File, 200, 20),
-        ]
-    }
-
-    #[test]
-    fn sort_orders_keep_directories_first() {
-        let cases: &[(SortKey, Order, [&str; 5])] = &[
-            (
-                SortKey::Name,
-                Order::Asc,
-                ["alpha", "Zeta", "A.txt", "a.txt", "b.txt"],
-            ),
-            (
-                SortKey::Name,
-                Order::Desc,
-                ["Zeta", "alpha", "b.txt", "a.txt", "A.txt"],
-            ),
-            (
-                SortKey::Size,
-                Order::Asc,
-                ["alpha", "Zeta", "A.txt", "a.txt", "b.txt"],
-            ),
-            (
-                SortKey::Size,
-                Order::Desc,
-                ["Zeta", "alpha", "b.txt", "a.txt", "A.txt"],
-            ),
-            (
-                SortKey::Time,
-                Order::Asc,
-                ["Zeta", "alpha", "a.txt", "b.txt", "A.txt"],
-            ),
-            (
-                SortKey::Time,
-                Order::Desc,
-                ["alpha", "Zeta", "A.txt", "b.txt", "a.txt"],
-            ),
-        ];
-        for (key, order, want) in cases {
-            let mut entries = sample();
-            sort_entries(&mut entries, *key, *order);
-            assert_eq!(names(&entries), want, "{key:?} {order:?}");
-        }
-    }
-
-    #[test]
-    fn name_order_folds_case_beyond_ascii() {
-        // Byte order would put "Éb" (C3 89) before "éa" (C3 A9); folded, "éa" comes first.
-        let mut entries = vec![
-            entry("Éb", Kind::File, 1, 1),
-            entry("éa", Kind::File, 1, 1),
-            entry("z", Kind::File, 1, 1),
-        ];
-        sort_entries(&mut entries, SortKey::Name, Order::Asc);
-        assert_eq!(names(&entries), ["z", "éa", "Éb"]);
-    }
-
-    #[test]
-    fn escapes_text_and_encodes_links() {
-        let cases: &[(&str, &str, &str)] = &[
-            ("a b.txt", "a%20b.txt", "a b.txt"),
-            ("100%.txt", "100%25.txt", "100%.txt"),
-            ("a#b", "a%23b", "a#b"),
-            ("q?.txt", "q%3F.txt", "q?.txt"),
-            ("say \"hi\"", "say%20%22hi%22", "say &quot;hi&quot;"),
-            ("<script>", "%3Cscript%3E", "&lt;script&gt;"),
-            ("a&b", "a%26b", "a&amp;b"),
-            ("it's", "it%27s", "it&#39;s"),
-            ("naïve", "na%C3%AFve", "naïve"),
-            ("日本.txt", "%E6%97%A5%E6%9C%AC.txt", "日本.txt"),
-        ];
-        for (name, href, text) in cases {
-            let html = render_html(
-                &SafePath::root(),
-                &[entry(name, Kind::File, 3, 1)],
-                &ListingQuery::default(),
-                "",
-            );
-            let row = format!("<a href=\"{href}\">{text}</a>");
-            assert!(html.contains(&row), "{name}: want {row} in\n{html}");
-        }
-    }
-
-    #[test]
-    fn page_shape() {
-        let dir = SafePath::parse("/docs/a%26b/").unwrap();
-        let mut link = entry("link.txt", Kind::File, 5, 1);
-        link.symlink = true;
-        let html = render_html(
-            &dir,
-            &[
-                entry("sub", Kind::Dir, 4096, 1),
-                entry("f.bin", Kind::File, 2048, 1_700_000_000),
-                link,
-            ],
-            &ListingQuery::default(),
-            "",
-        );
-        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
-        assert!(html.contains("name=\"viewport\""));
-        assert!(html.contains("prefers-color-scheme:dark"));
-        assert!(html.contains("<title>Index of /docs/a&amp;b/</title>"));
-        assert!(html.contains("<h1>Index of /docs/a&amp;b/</h1>"));
-        assert!(html.contains("<a href=\"/\">home</a> / <a href=\"/docs/\">docs</a> / <a href=\"/docs/a%26b/\">a&amp;b</a>"));
-        assert!(html.contains("<a href=\"../\">../</a>"));
-        assert!(html.contains("<a href=\"sub/\">sub/</a>"));
-        assert!(html.contains("<td title=\"2048\">2.0 KiB</td>"));
-        assert!(html.contains("2023-11-14T22:13:20Z"));
-        assert!(html.contains("title=\"symbolic link\""));
-        assert!(html.contains("1 directory, 2 files"));
-        assert!(html.contains("href=\"?download=tar\""));
-        assert!(html.contains("<th scope=\"col\" aria-sort=\"ascending\"><a href=\"?sort=name&amp;order=desc\">Name</a></th>"));
-        assert!(
-            html.contains("<th scope=\"col\"><a href=\"?sort=size&amp;order=asc\">Size</a></th>")
-        );
-        assert!(!html.contains("<script"));
-        let root = render_html(&SafePath::root(), &[], &ListingQuery::default(), "");
-        assert!(!root.contains("href=\"../\""));
-        let mounted = render_html(&dir, &[], &ListingQuery::default(), "/files");
-        assert!(
-            mounted.contains("<a href=\"/files/\">home</a> / <a href=\"/files/docs/\">docs</a>")
-        );
-    }
-
-    #[test]
-    fn markup_per_entry_stays_under_200_bytes() {
-        let dir = SafePath::parse("/many/").unwrap();
-        let entries: Vec<DirEntry> = (0..1000)
-            .map(|i| {
-                entry(
-                    &format!("file-{i:04}.txt"),
-                    Kind::File,
-                    123_456,
-                    1_700_000_000,
-                )
-            })
-            .collect();
-        let empty = render_html(&dir, &[], &ListingQuery::default(), "").len();
-        let full = render_html(&dir, &entries, &ListingQuery::default(), "").len();
-        let per_entry = (full - empty) / entries.len();
-        assert!(per_entry < 200, "{per_entry} bytes per entry");
-    }
-
-    #[test]
-    fn json_shape_and_escaping() {
-        let mut link = entry("ln", Kind::File, 7, 1);
-        link.symlink = true;
-        let json = render_json(
-            &SafePath::parse("/d%22ir/").unwrap(),
-            &[
-                entry("quote\"back\\slash\nnl\u{1}", Kind::File, 12, 1_700_000_000),
-                entry("sub", Kind::Dir, 0, 1),
-                link,
-            ],
-        );
-        assert_eq!(
-            json,
-            "{\"path\": \"/d\\\"ir/\", \"entries\": [\
-             {\"name\": \"quote\\\"back\\\\slash\\nnl\\u0001\", \"type\": \"file\", \"size\": 12, \"modified\": \"2023-11-14T22:13:20Z\"}, \
-             {\"name\": \"sub\", \"type\": \"dir\", \"size\": 0, \"modified\": \"1970-01-01T00:00:01Z\"}, \
-             {\"name\": \"ln\", \"type\": \"symlink\", \"size\": 7, \"modified\": \"1970-01-01T00:00:01Z\"}]}\n"
-        );
-    }
-
-    #[test]
-    fn human_sizes() {
-        let cases = [
-            (0, "0 B"),
-            (1023, "1023 B"),
-            (1024, "1.0 KiB"),
-            (1536, "1.5 KiB"),
-            (5 << 20, "5.0 MiB"),
-            (u64::MAX, "16.0 EiB"),
-        ];
-        for (bytes, want) in cases {
-            assert_eq!(human_size(bytes), want);
-        }
-    }
-}
+mod tests;

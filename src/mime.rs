@@ -9,7 +9,7 @@ use std::borrow::Cow;
 const OCTET_STREAM: &str = "application/octet-stream";
 
 /// The `Content-Type` header value for a file called `name`.
-pub fn content_type(name: &str) -> Cow<'static, str> {
+pub(crate) fn content_type(name: &str) -> Cow<'static, str> {
     let ext = name
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase())
@@ -31,12 +31,12 @@ pub fn content_type(name: &str) -> Cow<'static, str> {
 }
 
 /// Types worth compressing on the fly: text, and WebAssembly (which shrinks by half or more).
-pub fn is_compressible(essence: &str) -> bool {
+pub(crate) fn is_compressible(essence: &str) -> bool {
     is_textual(essence) || essence == "application/wasm"
 }
 
 /// Types whose bytes are text, so a charset applies.
-pub fn is_textual(essence: &str) -> bool {
+pub(crate) fn is_textual(essence: &str) -> bool {
     essence.starts_with("text/")
         || matches!(
             essence,

@@ -1,5 +1,6 @@
-//! The query of a directory request (`?sort=size&order=desc&format=json&download=tar`) and
-//! the `Accept` negotiation between the HTML and JSON listings.
+//! The query of a directory request (`?sort=size&order=desc&format=json`, `?download=tar`,
+//! `?download=zip`, `?q=TERM`) and the `Accept` negotiation between the HTML and JSON
+//! answers (weights parsed by `header.rs`).
 //!
 //! The query uses `application/x-www-form-urlencoded` rules (`+` is a space). Unknown keys
 //! and values fall back to the defaults: a listing link with a typo still shows a listing.
@@ -7,73 +8,42 @@
 use http::header::ACCEPT;
 use http::HeaderMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortKey {
-    #[default]
-    Name,
-    Size,
-    Time,
-}
+use crate::fs::{Order, SortKey};
+use crate::header::{self, QValue};
+use crate::request::Request;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Order {
-    #[default]
-    Asc,
-    Desc,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
+pub(crate) enum Format {
     #[default]
     Html,
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ListingQuery {
-    pub sort: SortKey,
-    pub order: Order,
-    pub format: Format,
-    /// `?download=tar`: the directory's subtree as a tar archive.
-    pub tar: bool,
+/// An archive of the directory's subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Download {
+    Tar,
+    Zip,
 }
 
-impl SortKey {
-    pub fn token(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Size => "size",
-            SortKey::Time => "time",
-        }
-    }
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct ListingQuery {
+    pub(crate) sort: SortKey,
+    pub(crate) order: Order,
+    pub(crate) format: Format,
+    /// `?download=tar|zip`: the subtree as an archive instead of a listing.
+    pub(crate) download: Option<Download>,
+    /// `?q=TERM`: search the subtree for names containing TERM; an empty TERM is no search.
+    pub(crate) search: Option<String>,
 }
 
-impl Order {
-    pub fn token(self) -> &'static str {
-        match self {
-            Order::Asc => "asc",
-            Order::Desc => "desc",
-        }
-    }
-
-    pub fn flipped(self) -> Order {
-        match self {
-            Order::Asc => Order::Desc,
-            Order::Desc => Order::Asc,
-        }
-    }
-}
-
-/// Reads the listing options from a request target's query and its `Accept` header.
-pub fn parse(target: &str, headers: &HeaderMap) -> ListingQuery {
+/// Reads the listing options from the request's query and its `Accept` header.
+pub(crate) fn parse(request: &Request) -> ListingQuery {
     let mut query = ListingQuery::default();
-    if prefers_json(headers) {
+    if prefers_json(&request.headers) {
         query.format = Format::Json;
     }
-    let raw = target
-        .split_once('?')
-        .map_or("", |(_, q)| q.split_once('#').map_or(q, |(q, _)| q));
-    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+    for (key, value) in form_urlencoded::parse(request.query_str().as_bytes()) {
         match (key.as_ref(), value.as_ref()) {
             ("sort", "name") => query.sort = SortKey::Name,
             ("sort", "size") => query.sort = SortKey::Size,
@@ -82,7 +52,10 @@ pub fn parse(target: &str, headers: &HeaderMap) -> ListingQuery {
             ("order", "desc") => query.order = Order::Desc,
             ("format", "json") => query.format = Format::Json,
             ("format", "html") => query.format = Format::Html,
-            ("download", "tar") => query.tar = true,
+            ("download", "tar") => query.download = Some(Download::Tar),
+            ("download", "zip") => query.download = Some(Download::Zip),
+            ("q", term) if !term.trim().is_empty() => query.search = Some(term.to_owned()),
+            ("q", _) => query.search = None,
             _ => {}
         }
     }
@@ -91,30 +64,10 @@ pub fn parse(target: &str, headers: &HeaderMap) -> ListingQuery {
 
 /// JSON when `Accept` weighs `application/json` above `text/html`: scripts that ask for JSON
 /// get it, and browsers, which name `text/html` first, keep the page.
-fn prefers_json(headers: &HeaderMap) -> bool {
-    let mut json: f32 = 0.0;
-    let mut html: f32 = 0.0;
-    for value in headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-    {
-        for item in value.split(',') {
-            let mut parts = item.split(';');
-            let range = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0)
-                .clamp(0.0, 1.0);
-            match range.as_str() {
-                "application/json" => json = json.max(q),
-                "text/html" => html = html.max(q),
-                _ => {}
-            }
-        }
-    }
-    json > 0.0 && json > html
+pub(crate) fn prefers_json(headers: &HeaderMap) -> bool {
+    let weight = |media| header::weight_of(headers, &ACCEPT, media).unwrap_or(QValue::ZERO);
+    let json = weight("application/json");
+    !json.is_zero() && json > weight("text/html")
 }
 
 #[cfg(test)]
@@ -127,19 +80,19 @@ mod tests {
         if let Some(accept) = accept {
             headers.insert(ACCEPT, HeaderValue::from_str(accept).unwrap());
         }
-        parse(target, &headers)
+        parse(&Request::new(http::Method::GET, target, headers))
     }
 
     #[test]
     fn query_table() {
         let d = ListingQuery::default();
         let cases: &[(&str, ListingQuery)] = &[
-            ("/", d),
+            ("/", d.clone()),
             (
                 "/?sort=size",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
@@ -147,48 +100,70 @@ mod tests {
                 ListingQuery {
                     sort: SortKey::Time,
                     order: Order::Desc,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
                 "/?order=desc&sort=name",
                 ListingQuery {
                     order: Order::Desc,
-                    ..d
+                    ..d.clone()
                 },
             ),
-            ("/?sort=bogus&order=sideways", d),
+            ("/?sort=bogus&order=sideways", d.clone()),
             (
                 "/?format=json",
                 ListingQuery {
                     format: Format::Json,
-                    ..d
+                    ..d.clone()
                 },
             ),
-            ("/?download=tar", ListingQuery { tar: true, ..d }),
-            ("/?download=zip", d),
+            (
+                "/?download=tar",
+                ListingQuery {
+                    download: Some(Download::Tar),
+                    ..d.clone()
+                },
+            ),
+            (
+                "/?download=zip",
+                ListingQuery {
+                    download: Some(Download::Zip),
+                    ..d.clone()
+                },
+            ),
+            ("/?download=7z", d.clone()),
+            (
+                "/?q=Caf%C3%A9+menu",
+                ListingQuery {
+                    search: Some("Café menu".to_owned()),
+                    ..d.clone()
+                },
+            ),
+            ("/?q=", d.clone()),
+            ("/?q=+", d.clone()),
             (
                 "/?sort=%73ize",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
                 "/?sort=size#frag",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
             (
                 "/?&&sort=size&",
                 ListingQuery {
                     sort: SortKey::Size,
-                    ..d
+                    ..d.clone()
                 },
             ),
-            ("/?SORT=size", d),
+            ("/?SORT=size", d.clone()),
         ];
         for (target, want) in cases {
             assert_eq!(q(target, None), *want, "{target}");

@@ -1,16 +1,18 @@
 //! The router's answer as a plain value: status, headers and what the body is made of. The
-//! WASI glue turns it into a response; tests read it directly.
+//! WASI glue turns it into a response, moving the bytes it names and deciding nothing; tests
+//! read it directly.
 
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
 
 use crate::encoding::Coding;
 use crate::path::SafePath;
-use crate::range::ByteRange;
+use crate::range::Multipart;
+use crate::tree;
 
 /// Where the body's bytes come from. A file is named, not read: the glue splices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
+pub(crate) enum Body {
     Empty,
     /// A generated page or document (error pages, listings).
     Text(String),
@@ -21,31 +23,28 @@ pub enum Body {
         len: u64,
         size: u64,
     },
-    /// `multipart/byteranges`: each part's framing, then its range of the file; then `closing`.
+    /// `multipart/byteranges` of ranges of the file (see `range::Multipart`).
     Multipart {
         path: SafePath,
-        parts: Vec<(String, ByteRange)>,
-        closing: String,
-        size: u64,
+        parts: Multipart,
     },
-    /// The subtree of `dir` as a tar archive, streamed (see `tar.rs`).
-    Tar {
-        dir: SafePath,
-        hidden: bool,
-    },
+    /// A directory's subtree as a tar archive, streamed (see `tar.rs`).
+    Tar(tree::Plan),
+    /// The same as a zip archive (see `zip.rs`).
+    Zip(tree::Plan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Body,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Body,
     /// Compress the body on the fly with this coding (set only for codings the glue makes).
-    pub compress: Option<Coding>,
+    pub(crate) compress: Option<Coding>,
 }
 
 impl Reply {
-    pub fn new(status: StatusCode) -> Reply {
+    pub(crate) fn new(status: StatusCode) -> Reply {
         Reply {
             status,
             headers: HeaderMap::new(),
@@ -54,18 +53,18 @@ impl Reply {
         }
     }
 
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
+    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
         self.headers.insert(name, value);
         self
     }
 
     /// An HTML body, with its type and length set.
-    pub fn html(self, html: String) -> Reply {
+    pub(crate) fn html(self, html: String) -> Reply {
         self.text("text/html; charset=utf-8", html)
     }
 
     /// A generated body of `content_type`, with its length set.
-    pub fn text(mut self, content_type: &'static str, text: String) -> Reply {
+    pub(crate) fn text(mut self, content_type: &'static str, text: String) -> Reply {
         self.headers
             .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         self.headers
@@ -74,8 +73,26 @@ impl Reply {
         self
     }
 
+    /// The length of a generated body (0 for any other).
+    pub(crate) fn text_len(&self) -> u64 {
+        match &self.body {
+            Body::Text(text) => text.len() as u64,
+            _ => 0,
+        }
+    }
+
+    /// The same body, compressed on the fly with `coding`: its length is unknown until the
+    /// encoder is done, so it goes chunked.
+    pub(crate) fn compressed(mut self, coding: Coding) -> Reply {
+        self.headers.remove(CONTENT_LENGTH);
+        self.headers
+            .insert(CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
+        self.compress = Some(coding);
+        self
+    }
+
     /// A small error page. It names the status only: never a host path or an OS message.
-    pub fn error(status: StatusCode) -> Reply {
+    pub(crate) fn error(status: StatusCode) -> Reply {
         let reason = status.canonical_reason().unwrap_or("Error");
         let code = status.as_u16();
         let page = format!(
@@ -85,7 +102,7 @@ impl Reply {
     }
 
     /// Drops the body but keeps every header, as HEAD requires (RFC 9110 §9.3.2).
-    pub fn without_body(mut self) -> Reply {
+    pub(crate) fn without_body(mut self) -> Reply {
         self.body = Body::Empty;
         self
     }

@@ -1,4 +1,6 @@
-//! Request head -> `Reply`: methods, path safety, directories, index files, listings, files.
+//! Request -> `Reply`: every policy decision of the component is made here, from the method,
+//! the `SafePath` and the configuration; the pure modules answer the questions it asks, and
+//! the WASI glue only moves the bytes the reply names.
 //!
 //! Pure over the [`Fs`] trait, so the whole request-to-response decision unit-tests natively.
 //! Status rules: 400 for a malformed target, 404 for anything that cannot or must not be named
@@ -6,90 +8,108 @@
 //! refuse, 405 with `Allow` for methods other than GET and HEAD (RFC 9110 §15.5.6).
 
 use http::header::{
-    HeaderName, HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ALLOW,
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, VARY,
+    HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
+    ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE,
+    LOCATION, VARY, WWW_AUTHENTICATE,
 };
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 
+use crate::auth;
+use crate::compress;
 use crate::config::Config;
 use crate::file;
-use crate::fs::{DirEntry, Fs, FsError, Kind};
+use crate::fs::{self, DirEntry, Fs, FsError, Kind};
+use crate::header;
 use crate::listing;
 use crate::path::{PathError, SafePath};
-use crate::query::{self, Format};
+use crate::query::{self, Download, Format, ListingQuery};
 use crate::reply::{Body, Reply};
+use crate::request::{Request, RequestBody};
+use crate::search;
+use crate::tree;
+use crate::upload;
 use crate::xmlrpc;
 
-/// The parts of a request the file server reads.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: Method,
-    /// Origin-form target as received: path plus optional `?query`.
-    pub target: String,
-    pub headers: HeaderMap,
-    /// Read only for the one endpoint that takes a body (see [`wants_body`]).
-    pub body: RequestBody,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum RequestBody {
-    #[default]
-    Unread,
-    Read(Vec<u8>),
-    /// Over the endpoint's cap: refused without being read whole.
-    TooLarge,
-}
-
-/// The XML-RPC endpoint's path.
-const RPC_PATH: &str = "/RPC2";
+/// The XML-RPC endpoint's path segments (`/RPC2`).
+const RPC_PATH: &[&str] = &["RPC2"];
 
 fn is_rpc(request: &Request, config: &Config) -> bool {
-    config.xmlrpc && request.target.split(['?', '#']).next() == Some(RPC_PATH)
+    config.xmlrpc
+        && request
+            .path
+            .as_ref()
+            .is_ok_and(|p| p.segments() == RPC_PATH && !p.has_trailing_slash())
 }
 
-/// Whether the glue should read this request's body (up to [`xmlrpc::MAX_BODY`]).
-pub fn wants_body(request: &Request, config: &Config) -> bool {
-    request.method == Method::POST && is_rpc(request, config)
+/// How many body bytes the glue should read for this request before routing it; `None`
+/// means the route takes no body and it stays unread (as it does without credentials).
+pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
+    let rpc = request.method == Method::POST && is_rpc(request, config);
+    (rpc && unauthorized(request, config).is_none()).then_some(xmlrpc::MAX_BODY)
+}
+
+/// Whether the route reads this request's body itself, as it arrives (uploads); never
+/// without credentials.
+pub(crate) fn streams_body(request: &Request, config: &Config) -> bool {
+    upload::is_upload(request, config)
+        && !is_rpc(request, config)
+        && unauthorized(request, config).is_none()
 }
 
 /// Answers one request against `fs`.
-pub fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+pub(crate) fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     let head = request.method == Method::HEAD;
-    let mut reply = if is_rpc(request, config) {
-        rpc(request, fs, config)
-    } else if request.method == Method::GET || head {
-        match get(request, fs, config) {
-            Ok(reply) => reply,
-            Err(status) => error(request, fs, config, status),
-        }
-    } else if request.method == Method::OPTIONS && config.cors {
-        preflight(request)
-    } else {
-        let allow = if config.cors {
-            "GET, HEAD, OPTIONS"
-        } else {
-            "GET, HEAD"
-        };
-        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, HeaderValue::from_static(allow))
-    };
+    let mut reply = unauthorized(request, config).unwrap_or_else(|| dispatch(request, fs, config));
     if config.cors {
         reply
             .headers
             .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     }
     for (name, value) in &config.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            reply.headers.append(name, value);
-        }
+        reply.headers.append(name.clone(), value.clone());
     }
     if head {
         reply.without_body()
     } else {
         reply
+    }
+}
+
+/// A 401 when users are configured and the request is not one of them. The one request let
+/// through without credentials is a CORS preflight, which browsers never send them on
+/// (Fetch standard §4.8); it reveals nothing about the tree.
+fn unauthorized(request: &Request, config: &Config) -> Option<Reply> {
+    if config.users.is_empty() || is_preflight(request, config) {
+        return None;
+    }
+    match config.users.authenticate(&request.headers) {
+        Some(_) => None,
+        None => {
+            Some(Reply::error(StatusCode::UNAUTHORIZED).header(WWW_AUTHENTICATE, auth::challenge()))
+        }
+    }
+}
+
+fn is_preflight(request: &Request, config: &Config) -> bool {
+    config.cors
+        && request.method == Method::OPTIONS
+        && request.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The answer for an authorised request.
+fn dispatch(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    let head = request.method == Method::HEAD;
+    if is_rpc(request, config) {
+        rpc(request, fs, config)
+    } else if request.method == Method::GET || head {
+        get(request, fs, config).unwrap_or_else(|status| error(request, fs, config, status))
+    } else if upload::is_upload(request, config) {
+        upload::handle(request, fs, config)
+    } else if request.method == Method::OPTIONS && config.cors {
+        preflight(request, config)
+    } else {
+        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, upload::allow(request, config))
     }
 }
 
@@ -108,14 +128,17 @@ fn rpc(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     }
 }
 
-/// CORS preflight (Fetch standard §3.2.2): any origin may GET and HEAD, with any headers.
-fn preflight(request: &Request) -> Reply {
+/// CORS preflight (Fetch standard §3.2.2): any origin may GET and HEAD (and upload, with
+/// `--upload`), with any headers.
+fn preflight(request: &Request, config: &Config) -> Reply {
+    let methods = HeaderValue::from_static(if config.upload {
+        "GET, HEAD, PUT, POST, OPTIONS"
+    } else {
+        "GET, HEAD, OPTIONS"
+    });
     let mut reply = Reply::new(StatusCode::NO_CONTENT)
-        .header(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"))
-        .header(
-            ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, HEAD, OPTIONS"),
-        )
+        .header(ALLOW, methods.clone())
+        .header(ACCESS_CONTROL_ALLOW_METHODS, methods)
         .header(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     if let Some(asked) = request.headers.get(ACCESS_CONTROL_REQUEST_HEADERS) {
         reply
@@ -128,82 +151,58 @@ fn preflight(request: &Request) -> Reply {
 /// The reply for a failed GET: the SPA entry point for a browser navigating to a missing
 /// path, the configured 404 page, or the built-in error page.
 fn error(request: &Request, fs: &dyn Fs, config: &Config, status: StatusCode) -> Reply {
-    if status == StatusCode::NOT_FOUND {
-        if let Some(spa) = &config.spa {
-            if request.method == Method::GET && accepts_html(&request.headers) {
-                if let Some(reply) = configured_page(fs, config, spa, StatusCode::OK) {
-                    return reply;
-                }
-            }
-        }
-        if let Some(page) = &config.not_found {
-            if let Some(reply) = configured_page(fs, config, page, status) {
-                return reply;
-            }
-        }
+    if status != StatusCode::NOT_FOUND {
+        return Reply::error(status);
     }
-    Reply::error(status)
+    let navigation = request.method == Method::GET && accepts_html(request);
+    let spa = config.spa.as_ref().filter(|_| navigation);
+    spa.and_then(|page| configured_page(fs, config, page, StatusCode::OK))
+        .or_else(|| {
+            let page = config.not_found.as_ref()?;
+            configured_page(fs, config, page, status)
+        })
+        .unwrap_or_else(|| Reply::error(status))
 }
 
 /// A file named in the configuration, served with `status`; `None` if it is not a file.
-fn configured_page(fs: &dyn Fs, config: &Config, path: &str, status: StatusCode) -> Option<Reply> {
-    let path = SafePath::from_config(path)?;
-    let meta = fs.stat(&path).ok().filter(|m| m.kind == Kind::File)?;
-    Some(file::plain(config, path, meta, status))
+fn configured_page(
+    fs: &dyn Fs,
+    config: &Config,
+    path: &SafePath,
+    status: StatusCode,
+) -> Option<Reply> {
+    let meta = fs.stat(path).ok().filter(|m| m.kind == Kind::File)?;
+    Some(file::plain(config, path.clone(), meta, status))
 }
 
-/// Whether `Accept` names HTML: a browser navigating, as opposed to a script or an asset.
-fn accepts_html(headers: &HeaderMap) -> bool {
-    headers.get_all(ACCEPT).iter().any(|value| {
-        value.to_str().is_ok_and(|v| {
-            v.split(',').any(|item| {
-                let mut parts = item.split(';');
-                let range = parts.next().unwrap_or("").trim();
-                let refused = parts.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        == Some(0.0)
-                });
-                range.eq_ignore_ascii_case("text/html") && !refused
-            })
-        })
-    })
+/// Whether `Accept` names HTML with a weight above 0: a browser navigating, as opposed to a
+/// script or an asset (`*/*` alone does not count).
+fn accepts_html(request: &Request) -> bool {
+    header::weight_of(&request.headers, &ACCEPT, "text/html").is_some_and(|q| !q.is_zero())
 }
 
 fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
-    let path = SafePath::parse(&request.target).map_err(|e| match e {
+    let path = request.path.as_ref().map_err(|e| match e {
         PathError::BadRequest => StatusCode::BAD_REQUEST,
         PathError::NotFound => StatusCode::NOT_FOUND,
     })?;
-    if path.is_hidden() && !config.hidden {
+    if !config.visibility.shows_path(path) {
         return Err(StatusCode::NOT_FOUND);
     }
-    let meta = fs.stat(&path).map_err(fs_status)?;
+    let meta = fs.stat(path).map_err(FsError::status)?;
     match meta.kind {
-        Kind::Dir if !path.has_trailing_slash() => {
-            Ok(redirect_to_dir(&path, &request.target, &config.base_path))
-        }
-        Kind::Dir => directory(request, fs, config, &path),
+        Kind::Dir if !path.has_trailing_slash() => Ok(redirect_to_dir(path, request, config)),
+        Kind::Dir => directory(request, fs, config, path),
         Kind::File if path.has_trailing_slash() => Err(StatusCode::NOT_FOUND),
-        Kind::File => Ok(file::reply(request, fs, config, path, meta)),
+        Kind::File => Ok(file::reply(request, fs, config, path.clone(), meta)),
         Kind::Other => Err(StatusCode::NOT_FOUND),
     }
 }
 
-pub(crate) fn fs_status(error: FsError) -> StatusCode {
-    match error {
-        FsError::NotFound => StatusCode::NOT_FOUND,
-        FsError::Forbidden => StatusCode::FORBIDDEN,
-        FsError::Io => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 /// `/dir` -> `301 /dir/`, keeping the query so links relative to the page still work.
-fn redirect_to_dir(path: &SafePath, target: &str, base: &str) -> Reply {
-    let mut location = format!("{base}{}", path.to_url(true));
-    if let Some((_, query)) = target.split_once('?') {
-        let query = query.split_once('#').map_or(query, |(q, _)| q);
+fn redirect_to_dir(path: &SafePath, request: &Request, config: &Config) -> Reply {
+    let mut location = format!("{}{}", config.base_path, path.to_url(true));
+    if let Some(query) = &request.query {
         location.push('?');
         location.push_str(query);
     }
@@ -217,60 +216,120 @@ fn directory(
     config: &Config,
     dir: &SafePath,
 ) -> Result<Reply, StatusCode> {
-    let query = query::parse(&request.target, &request.headers);
-    if query.tar {
-        // An archive shows what a listing would, so it obeys the same switch.
-        return if config.listing {
-            Ok(archive(config, dir))
-        } else {
-            Err(StatusCode::NOT_FOUND)
-        };
+    let query = query::parse(request);
+    let deeper = query.download.is_some() || query.search.is_some();
+    // An archive or a search shows what a listing would, so it obeys the same switch.
+    if deeper && !config.listing {
+        return Err(StatusCode::NOT_FOUND);
     }
-    for name in &config.index {
-        let Some(candidate) = dir.join(name) else {
-            continue;
-        };
-        if let Ok(meta) = fs.stat(&candidate) {
-            if meta.kind == Kind::File {
-                return Ok(file::reply(request, fs, config, candidate, meta));
-            }
-        }
+    let plan = tree::Plan {
+        dir: dir.clone(),
+        visibility: config.visibility,
+    };
+    if let Some(download) = query.download {
+        return Ok(archive(config, plan, download));
+    }
+    if let Some(term) = &query.search {
+        return search(request, fs, config, plan, term, query.format);
+    }
+    if let Some((index, meta)) = index_file(fs, config, dir) {
+        return Ok(file::reply(request, fs, config, index, meta));
     }
     if !config.listing {
         return Err(StatusCode::NOT_FOUND);
     }
+    listing(request, fs, config, dir, &query)
+}
+
+/// The first configured index file that exists in `dir`.
+fn index_file(fs: &dyn Fs, config: &Config, dir: &SafePath) -> Option<(SafePath, fs::Metadata)> {
+    config.index.iter().find_map(|name| {
+        let candidate = dir.join(name)?;
+        let meta = fs.stat(&candidate).ok().filter(|m| m.kind == Kind::File)?;
+        Some((candidate, meta))
+    })
+}
+
+/// The listing of `dir`, as HTML or JSON, gzip'd when that pays.
+fn listing(
+    request: &Request,
+    fs: &dyn Fs,
+    config: &Config,
+    dir: &SafePath,
+    query: &ListingQuery,
+) -> Result<Reply, StatusCode> {
     let mut entries: Vec<DirEntry> = Vec::new();
     fs.read_dir(dir, &mut |entry| {
-        if config.hidden || !entry.name.starts_with('.') {
+        if config.visibility.shows_entry(&entry) {
             entries.push(entry);
         }
     })
-    .map_err(fs_status)?;
-    listing::sort_entries(&mut entries, query.sort, query.order);
-    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, file::cache_control(config));
-    let mut reply = match query.format {
-        Format::Html => reply.html(listing::render_html(
+    .map_err(FsError::status)?;
+    fs::sort_entries(&mut entries, query.sort, query.order);
+    let page = match query.format {
+        Format::Html => Page::Html(listing::render_html(
             dir,
             &entries,
-            &query,
+            query,
             &config.base_path,
+            config.upload,
         )),
-        Format::Json => reply.text(
-            "application/json; charset=utf-8",
-            listing::render_json(dir, &entries),
-        ),
+        Format::Json => Page::Json(listing::render_json(dir, &entries)),
     };
-    // The same URL answers HTML or JSON by Accept, and plain or gzip by Accept-Encoding.
-    reply
-        .headers
-        .insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
-    file::compress_text(request, config, &mut reply);
-    Ok(reply)
+    Ok(generated(request, config, page))
 }
 
-/// `?download=tar`: `NAME.tar` as an attachment (RFC 6266), streamed without a length.
-fn archive(config: &Config, dir: &SafePath) -> Reply {
-    let name = dir.file_name().unwrap_or("download");
+/// `?q=TERM`: the names below `plan.dir` that contain TERM, as HTML or JSON.
+fn search(
+    request: &Request,
+    fs: &dyn Fs,
+    config: &Config,
+    plan: tree::Plan,
+    term: &str,
+    format: Format,
+) -> Result<Reply, StatusCode> {
+    let found = search::search(fs, &plan, term).map_err(FsError::status)?;
+    let page = match format {
+        Format::Html => Page::Html(listing::render_search_html(
+            &plan.dir,
+            term,
+            &found,
+            &config.base_path,
+        )),
+        Format::Json => Page::Json(listing::render_search_json(&plan.dir, term, &found)),
+    };
+    Ok(generated(request, config, page))
+}
+
+/// A page the component generated about a directory.
+enum Page {
+    Html(String),
+    Json(String),
+}
+
+/// The reply for a generated page, gzip'd when that pays. The same URL answers HTML or JSON
+/// by `Accept`, and plain or gzip by `Accept-Encoding`.
+fn generated(request: &Request, config: &Config, page: Page) -> Reply {
+    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, config.cache_control.clone());
+    let reply = match page {
+        Page::Html(html) => reply.html(html),
+        Page::Json(json) => reply.text("application/json; charset=utf-8", json),
+    };
+    let reply = reply.header(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    match compress::on_the_fly(&request.headers, config, reply.text_len()) {
+        Some(coding) => reply.compressed(coding),
+        None => reply,
+    }
+}
+
+/// `?download=tar|zip`: `NAME.tar` or `NAME.zip` as an attachment (RFC 6266), streamed
+/// without a length.
+fn archive(config: &Config, plan: tree::Plan, download: Download) -> Reply {
+    let name = plan.dir.file_name().unwrap_or("download");
+    let (extension, content_type) = match download {
+        Download::Tar => ("tar", "application/x-tar"),
+        Download::Zip => ("zip", "application/zip"),
+    };
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -283,18 +342,19 @@ fn archive(config: &Config, dir: &SafePath) -> Reply {
         .collect();
     let encoded: String =
         percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).collect();
-    let disposition =
-        format!("attachment; filename=\"{ascii}.tar\"; filename*=UTF-8''{encoded}.tar");
+    let disposition = format!(
+        "attachment; filename=\"{ascii}.{extension}\"; filename*=UTF-8''{encoded}.{extension}"
+    );
     let mut reply = Reply::new(StatusCode::OK)
-        .header(CONTENT_TYPE, HeaderValue::from_static("application/x-tar"))
+        .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
         .header(
             CONTENT_DISPOSITION,
             HeaderValue::from_str(&disposition).expect("ASCII by construction"),
         )
-        .header(CACHE_CONTROL, file::cache_control(config));
-    reply.body = Body::Tar {
-        dir: dir.clone(),
-        hidden: config.hidden,
+        .header(CACHE_CONTROL, config.cache_control.clone());
+    reply.body = match download {
+        Download::Tar => Body::Tar(plan),
+        Download::Zip => Body::Zip(plan),
     };
     reply
 }

@@ -1,96 +1,52 @@
-//! A directory subtree as a streamed POSIX tar (pax interchange format, POSIX.1-2001):
-//! header blocks built here, file bodies spliced by the glue.
+//! A directory subtree (walked by `tree.rs`, with the listing rules) as a streamed POSIX tar
+//! (pax interchange format, POSIX.1-2001): the header blocks are made here; file bodies go to
+//! the [`Sink`], which the glue implements by splicing, one file at a time, so memory stays
+//! flat for any tree.
 //!
 //! Each member gets a ustar header; a name that does not fit ustar's 100+155 byte fields, is
 //! not ASCII, or a size of 8 GiB or more is carried in a preceding pax `x` header, whose
-//! records (`"%d path=%s\n"`) override the ustar fields. The walk follows the listing rules:
-//! dot-files only with `--hidden`, no special files, nothing the sandbox refuses, and
-//! symlinked directories are not descended into, so a link loop cannot make it endless.
+//! records (`"%d path=%s\n"`) override the ustar fields.
 
 use std::fmt::Write as _;
 
-use crate::fs::{Fs, FsError, Kind, Metadata};
-use crate::path::SafePath;
+use crate::fs::{Fs, Kind};
+use crate::sink::Sink;
+use crate::tree::{self, Member, Plan};
 
-pub const BLOCK: usize = 512;
+const BLOCK: usize = 512;
 
-/// How deep the walk goes; deeper trees are cut there rather than exhausting the guest.
-pub const MAX_DEPTH: usize = 64;
-
-/// One member of the archive, in the order it is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    /// Where the bytes are, for files.
-    pub path: SafePath,
-    /// The name inside the archive, relative to the archived directory; dirs end with `/`.
-    pub name: String,
-    pub meta: Metadata,
+/// Writes the tar of the subtree `plan` names to `sink`; false if it could not be written
+/// whole (the client went away, or the directory itself could not be read).
+pub(crate) fn stream<S: Sink>(fs: &dyn Fs, plan: &Plan, sink: &mut S) -> bool {
+    let mut ok = true;
+    let walked = tree::walk(fs, plan, &mut |member| {
+        ok = write_member(sink, member);
+        ok
+    });
+    ok && walked.is_ok() && sink.write(&end_of_archive())
 }
 
-/// Calls `each` for every member under `dir`, directories before their contents, names in
-/// byte order. `each` returning false stops the walk (the client went away).
-pub fn walk(
-    fs: &dyn Fs,
-    dir: &SafePath,
-    hidden: bool,
-    each: &mut dyn FnMut(&Member) -> bool,
-) -> Result<(), FsError> {
-    walk_dir(fs, dir, "", hidden, 0, each).map(|_| ())
-}
-
-fn walk_dir(
-    fs: &dyn Fs,
-    dir: &SafePath,
-    prefix: &str,
-    hidden: bool,
-    depth: usize,
-    each: &mut dyn FnMut(&Member) -> bool,
-) -> Result<bool, FsError> {
-    let mut entries = Vec::new();
-    fs.read_dir(dir, &mut |entry| {
-        if hidden || !entry.name.starts_with('.') {
-            entries.push(entry);
-        }
-    })?;
-    entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    for entry in entries {
-        let Some(path) = dir.join(&entry.name) else {
-            continue;
-        };
-        match entry.meta.kind {
-            Kind::File => {
-                let member = Member {
-                    path,
-                    name: format!("{prefix}{}", entry.name),
-                    meta: entry.meta,
-                };
-                if !each(&member) {
-                    return Ok(false);
-                }
-            }
-            Kind::Dir if !entry.symlink && depth < MAX_DEPTH => {
-                let name = format!("{prefix}{}/", entry.name);
-                let member = Member {
-                    path: path.clone(),
-                    name: name.clone(),
-                    meta: entry.meta,
-                };
-                if !each(&member) {
-                    return Ok(false);
-                }
-                // A subdirectory that cannot be read is left out, not fatal to the archive.
-                if let Ok(false) = walk_dir(fs, &path, &name, hidden, depth + 1, each) {
-                    return Ok(false);
-                }
-            }
-            _ => {}
-        }
+/// One member's header and, for a file, its body and padding. A symlinked directory is left
+/// out: the archive holds what is under the directory, once.
+fn write_member<S: Sink>(sink: &mut S, member: &Member) -> bool {
+    match member.meta.kind {
+        Kind::Dir if member.symlink => return true,
+        Kind::Dir => return sink.write(&header(member)),
+        Kind::File | Kind::Other => {}
     }
-    Ok(true)
+    // Open before the header: a file that vanished since the walk saw it is left out,
+    // rather than leaving a header without its body.
+    let Some(file) = sink.open(&member.path) else {
+        return true;
+    };
+    let size = member.meta.size;
+    sink.write(&header(member))
+        && sink.send(&file, 0, size, size)
+        && sink.write(&[0; BLOCK][..padding(size)])
 }
 
 /// The header block(s) for a member: a pax header when ustar cannot hold the name or size.
-pub fn header(member: &Member) -> Vec<u8> {
+fn header(member: &Member) -> Vec<u8> {
     let is_dir = member.meta.kind == Kind::Dir;
     let size = if is_dir { 0 } else { member.meta.size };
     let mtime = member.meta.modified.map_or(0, |t| t.seconds);
@@ -134,12 +90,12 @@ pub fn header(member: &Member) -> Vec<u8> {
 }
 
 /// Zero bytes after a body of `size` to reach the next block.
-pub fn padding(size: u64) -> usize {
+fn padding(size: u64) -> usize {
     ((BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64) as usize
 }
 
 /// Two zero blocks end the archive.
-pub fn end_of_archive() -> [u8; 2 * BLOCK] {
+fn end_of_archive() -> [u8; 2 * BLOCK] {
     [0; 2 * BLOCK]
 }
 
@@ -232,146 +188,4 @@ fn octal(field: &mut [u8], value: u64) {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::io::Read;
-
-    use super::*;
-    use crate::fs::Timestamp;
-    use crate::memfs::MemFs;
-
-    fn file(name: &str, size: u64) -> Member {
-        Member {
-            path: SafePath::root(),
-            name: name.to_owned(),
-            meta: Metadata {
-                kind: Kind::File,
-                size,
-                modified: Some(Timestamp {
-                    seconds: 1_700_000_000,
-                    nanoseconds: 0,
-                }),
-            },
-        }
-    }
-
-    /// Builds an archive the way the glue does, with `fill` standing in for file bytes.
-    fn archive(members: &[Member], fill: impl Fn(&Member) -> Vec<u8>) -> Vec<u8> {
-        let mut out = Vec::new();
-        for m in members {
-            out.extend(header(m));
-            if m.meta.kind == Kind::File {
-                let body = fill(m);
-                assert_eq!(body.len() as u64, m.meta.size);
-                out.extend(&body);
-                out.resize(out.len() + padding(m.meta.size), 0);
-            }
-        }
-        out.extend(end_of_archive());
-        out
-    }
-
-    #[test]
-    fn reads_back_with_the_tar_crate() {
-        let long_dir = "d".repeat(120);
-        let members = vec![
-            Member {
-                meta: Metadata {
-                    kind: Kind::Dir,
-                    size: 4096,
-                    modified: None,
-                },
-                ..file("sub/", 0)
-            },
-            file("sub/a.txt", 5),
-            file("empty", 0),
-            file(&format!("{long_dir}/{}", "n".repeat(90)), 700),
-            file(&"x".repeat(300), 3),
-            file("日本語/naïve.txt", 9),
-            file("exactly-512", 512),
-        ];
-        let content =
-            |m: &Member| -> Vec<u8> { m.name.bytes().cycle().take(m.meta.size as usize).collect() };
-        let bytes = archive(&members, content);
-        assert_eq!(bytes.len() % BLOCK, 0);
-        let mut reader = ::tar::Archive::new(bytes.as_slice());
-        let mut seen = Vec::new();
-        for entry in reader.entries().unwrap() {
-            let mut entry = entry.unwrap();
-            let name = entry.path().unwrap().to_string_lossy().into_owned();
-            let mut data = Vec::new();
-            entry.read_to_end(&mut data).unwrap();
-            assert_eq!(
-                entry.header().mtime().unwrap(),
-                if entry.header().entry_type().is_dir() {
-                    0
-                } else {
-                    1_700_000_000
-                }
-            );
-            seen.push((name, data));
-        }
-        assert_eq!(seen.len(), members.len());
-        for ((name, data), member) in seen.iter().zip(&members) {
-            assert_eq!(
-                name.trim_end_matches('/'),
-                member.name.trim_end_matches('/')
-            );
-            if member.meta.kind == Kind::File {
-                assert_eq!(data, &content(member), "{name}");
-            }
-        }
-    }
-
-    #[test]
-    fn pax_records_count_their_own_length() {
-        for value in ["a", &"b".repeat(5), &"c".repeat(94), &"d".repeat(995)] {
-            let mut out = String::new();
-            pax_record(&mut out, "path", value);
-            let (len, _) = out.split_once(' ').unwrap();
-            assert_eq!(len.parse::<usize>().unwrap(), out.len(), "{out:?}");
-        }
-    }
-
-    #[test]
-    fn padding_to_blocks() {
-        assert_eq!(padding(0), 0);
-        assert_eq!(padding(1), 511);
-        assert_eq!(padding(512), 0);
-        assert_eq!(padding(513), 511);
-    }
-
-    #[test]
-    fn walk_order_and_rules() {
-        let fs = MemFs::new()
-            .file("b.txt", 1)
-            .file("a/z.txt", 2)
-            .file("a/.secret", 3)
-            .file(".git/config", 4)
-            .special("fifo")
-            .dir("empty");
-        let mut names = Vec::new();
-        walk(&fs, &SafePath::root(), false, &mut |m| {
-            names.push(m.name.clone());
-            true
-        })
-        .unwrap();
-        assert_eq!(names, ["a/", "a/z.txt", "b.txt", "empty/"]);
-        let mut hidden = Vec::new();
-        walk(&fs, &SafePath::root(), true, &mut |m| {
-            hidden.push(m.name.clone());
-            true
-        })
-        .unwrap();
-        assert!(
-            hidden.contains(&".git/config".to_owned()) && hidden.contains(&"a/.secret".to_owned())
-        );
-        // Stopping early stops the walk.
-        let mut count = 0;
-        walk(&fs, &SafePath::root(), false, &mut |_| {
-            count += 1;
-            count < 2
-        })
-        .unwrap();
-        assert_eq!(count, 2);
-    }
-}
+mod tests;

@@ -1,8 +1,8 @@
 //! Validators and preconditions: RFC 9110 §8.8 (ETag, Last-Modified), §13.1 (the
 //! conditional header fields) and §13.2.2 (the order in which they are evaluated).
 //!
-//! The ETag is strong and built from metadata only (size, modification time in nanoseconds,
-//! the inode when the host gives one), never from content, so it costs one `stat`. It carries
+//! The ETag is strong and built from metadata only (size and modification time in
+//! nanoseconds), never from content, so it costs one `stat`. It carries
 //! the content coding, because a gzip body and an identity body are different representations
 //! (§8.8.3.3) and a cache must never mix their byte ranges.
 //!
@@ -29,24 +29,23 @@ use http::header::{
 use http::{HeaderMap, Method};
 
 use crate::fs::Timestamp;
+use crate::header::trim_ows_bytes;
 
 /// A strong entity tag's opaque part, without its quotes. Only [`etag`] builds one, so it is
 /// always visible ASCII without `"`, and always a valid header value once quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ETag(String);
+pub(crate) struct ETag(String);
 
-/// The ETag of a representation: `"<size>-<mtime ns>[-<inode>][-<coding>]"`, numbers in hex.
+/// The ETag of a representation: `"<size>-<mtime ns>[-<coding>]"`, numbers in hex. WASI
+/// reports no inode, so none can be part of it.
 ///
 /// A host that reports no modification time gets `0` there; the tag then changes only with
-/// the size (and inode), which is the best metadata can do.
-pub fn etag(size: u64, mtime: Option<Timestamp>, inode: Option<u64>, coding: Option<&str>) -> ETag {
+/// the size, which is the best metadata can do.
+pub(crate) fn etag(size: u64, mtime: Option<Timestamp>, coding: Option<&str>) -> ETag {
     let nanos = mtime.map_or(0, |t| {
         u128::from(t.seconds) * 1_000_000_000 + u128::from(t.nanoseconds)
     });
     let mut tag = format!("{size:x}-{nanos:x}");
-    if let Some(inode) = inode {
-        tag.push_str(&format!("-{inode:x}"));
-    }
     if let Some(coding) = coding {
         tag.push('-');
         // Coding names are tokens; anything else is dropped so the tag stays a valid etagc.
@@ -57,19 +56,14 @@ pub fn etag(size: u64, mtime: Option<Timestamp>, inode: Option<u64>, coding: Opt
 
 impl ETag {
     /// The `ETag` field value, quoted.
-    pub fn header_value(&self) -> HeaderValue {
+    pub(crate) fn header_value(&self) -> HeaderValue {
         HeaderValue::from_str(&format!("\"{}\"", self.0)).expect("visible ASCII without quotes")
-    }
-
-    /// The tag without its quotes.
-    pub fn opaque(&self) -> &str {
-        &self.0
     }
 }
 
 /// What the preconditions say about a request on an existing representation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precondition {
+pub(crate) enum Precondition {
     /// Go on: evaluate Range, then send the representation.
     Proceed,
     /// 304: the client's copy is current (GET and HEAD only).
@@ -79,7 +73,7 @@ pub enum Precondition {
 }
 
 /// Evaluates §13.2.2 steps 1-4 for a request on an existing representation.
-pub fn evaluate(
+pub(crate) fn evaluate(
     method: &Method,
     headers: &HeaderMap,
     etag: &ETag,
@@ -136,7 +130,7 @@ fn evaluate_at(
 /// entity tag, only when it is strong and equal to ours. With a date, only when it equals
 /// Last-Modified and that is a strong validator. Anything else (malformed, several field
 /// lines, a weak tag) says no, and the caller sends the whole representation.
-pub fn if_range_allows(
+pub(crate) fn if_range_allows(
     headers: &HeaderMap,
     etag: &ETag,
     last_modified: Option<SystemTime>,
@@ -154,7 +148,7 @@ fn if_range_allows_at(
     let (Some(value), None) = (lines.next(), lines.next()) else {
         return headers.get(IF_RANGE).is_none();
     };
-    let value = trim_ows(value.as_bytes());
+    let value = trim_ows_bytes(value.as_bytes());
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         return match parse_tag(value) {
             Some((tag, [])) => tag.matches(etag, Comparison::Strong),
@@ -212,7 +206,7 @@ fn list_matches(
         return None;
     }
     if let [only] = lines.as_slice() {
-        if trim_ows(only) == b"*" {
+        if trim_ows_bytes(only) == b"*" {
             return Some(true);
         }
     }
@@ -243,7 +237,7 @@ fn parse_list<'a>(line: &'a [u8], mut each: impl FnMut(Tag<'a>)) -> Result<(), M
         }
         let (tag, after) = parse_tag(rest).ok_or(Malformed)?;
         each(tag);
-        rest = trim_ows(after);
+        rest = trim_ows_bytes(after);
         match rest {
             [] => return Ok(()),
             [b',', tail @ ..] => rest = tail,
@@ -275,7 +269,7 @@ fn single_date(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
     let (Some(value), None) = (lines.next(), lines.next()) else {
         return None;
     };
-    parse_date(trim_ows(value.as_bytes()))
+    parse_date(trim_ows_bytes(value.as_bytes()))
 }
 
 /// Any of the three HTTP-date forms (§5.6.7), as seconds since the epoch.
@@ -290,518 +284,8 @@ fn seconds(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-fn trim_ows(mut bytes: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = bytes {
-        bytes = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = bytes {
-        bytes = rest;
-    }
-    bytes
-}
+#[cfg(test)]
+mod tests;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The representation's tag in the tables below, quoted as a client echoes it.
-    const TAG: &str = "\"5-65537f00\"";
-    /// Its Last-Modified, and the same instant as an HTTP-date.
-    const MODIFIED: u64 = 1_700_000_000;
-    const DATE: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
-    const DATE_BEFORE: &str = "Tue, 14 Nov 2023 22:13:19 GMT";
-    const DATE_AFTER: &str = "Tue, 14 Nov 2023 22:13:21 GMT";
-
-    /// Request header fields, as (name, value) pairs.
-    type Fields = &'static [(&'static str, &'static str)];
-
-    fn tag() -> ETag {
-        ETag("5-65537f00".into())
-    }
-
-    fn at(secs: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    /// "Now" in the tables: a day after the file changed.
-    fn now() -> SystemTime {
-        at(MODIFIED + 86_400)
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.append(*name, HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
-
-    fn eval(method: Method, pairs: &[(&'static str, &str)]) -> Precondition {
-        evaluate_at(&method, &headers(pairs), &tag(), Some(at(MODIFIED)), now())
-    }
-
-    #[test]
-    fn etag_shape() {
-        let t = Timestamp {
-            seconds: 1,
-            nanoseconds: 5,
-        };
-        let cases: &[(ETag, &str)] = &[
-            (etag(16, Some(t), None, None), "10-3b9aca05"),
-            (etag(16, Some(t), Some(255), None), "10-3b9aca05-ff"),
-            (etag(16, Some(t), None, Some("br")), "10-3b9aca05-br"),
-            (
-                etag(16, Some(t), Some(1), Some("gzip")),
-                "10-3b9aca05-1-gzip",
-            ),
-            (etag(0, None, None, None), "0-0"),
-            (etag(u64::MAX, None, None, None), "ffffffffffffffff-0"),
-            // The largest timestamp WASI can report still fits (u128 nanoseconds).
-            (
-                etag(
-                    1,
-                    Some(Timestamp {
-                        seconds: u64::MAX,
-                        nanoseconds: 999_999_999,
-                    }),
-                    None,
-                    None,
-                ),
-                "1-3b9ac9ffffffffffffffffff",
-            ),
-            // A hostile coding name cannot break the quoting.
-            (etag(1, None, None, Some("b\"r \r\n")), "1-0-br"),
-        ];
-        for (got, want) in cases {
-            assert_eq!(got.opaque(), *want);
-            assert_eq!(got.header_value(), format!("\"{want}\"").as_str());
-        }
-        assert_ne!(
-            etag(16, Some(t), None, Some("gzip")),
-            etag(16, Some(t), None, None),
-            "identity and gzip are different representations"
-        );
-        assert_ne!(
-            etag(16, Some(t), None, Some("gzip")),
-            etag(16, Some(t), None, Some("br"))
-        );
-        let later = Timestamp {
-            seconds: 1,
-            nanoseconds: 6,
-        };
-        assert_ne!(
-            etag(16, Some(t), None, None),
-            etag(16, Some(later), None, None),
-            "a change within the same second still changes the tag"
-        );
-    }
-
-    #[test]
-    fn preconditions_in_rfc_order() {
-        use Precondition::*;
-        let cases: &[(&[(&'static str, &str)], Precondition)] = &[
-            (&[], Proceed),
-            // Step 1, If-Match: strong comparison, `*`, lists (§13.1.1).
-            (&[("if-match", TAG)], Proceed),
-            (&[("if-match", "*")], Proceed),
-            (&[("if-match", " * ")], Proceed),
-            (&[("if-match", "\"x\", \"5-65537f00\"")], Proceed),
-            (&[("if-match", "\"x\",\"5-65537f00\"")], Proceed),
-            (&[("if-match", "\"x\"")], Failed),
-            (&[("if-match", "W/\"5-65537f00\"")], Failed),
-            (&[("if-match", "w/\"5-65537f00\"")], Failed),
-            (&[("if-match", "5-65537f00")], Failed),
-            (&[("if-match", "garbage")], Failed),
-            (&[("if-match", "")], Failed),
-            (&[("if-match", "*, \"5-65537f00\"")], Failed),
-            (&[("if-match", "\"5-65537f00\" junk")], Failed),
-            // Step 2, If-Unmodified-Since, only without If-Match (§13.1.4).
-            (&[("if-unmodified-since", DATE)], Proceed),
-            (&[("if-unmodified-since", DATE_AFTER)], Proceed),
-            (&[("if-unmodified-since", DATE_BEFORE)], Failed),
-            (&[("if-unmodified-since", "not a date")], Proceed),
-            (
-                &[("if-unmodified-since", "Tuesday, 14-Nov-23 22:13:19 GMT")],
-                Failed,
-            ),
-            (
-                &[("if-unmodified-since", "Tue Nov 14 22:13:19 2023")],
-                Failed,
-            ),
-            (
-                &[("if-match", TAG), ("if-unmodified-since", DATE_BEFORE)],
-                Proceed,
-            ),
-            (
-                &[("if-match", "\"x\""), ("if-unmodified-since", DATE_AFTER)],
-                Failed,
-            ),
-            // Step 3, If-None-Match: weak comparison, `*`, lists (§13.1.2).
-            (&[("if-none-match", TAG)], NotModified),
-            (&[("if-none-match", "W/\"5-65537f00\"")], NotModified),
-            (&[("if-none-match", "*")], NotModified),
-            (&[("if-none-match", "\"a\", W/\"5-65537f00\"")], NotModified),
-            (
-                &[("if-none-match", ", ,\"a\",, \"5-65537f00\" ,")],
-                NotModified,
-            ),
-            (&[("if-none-match", "\"a\",\"b\"")], Proceed),
-            (&[("if-none-match", "\"5-65537f00")], Proceed),
-            (&[("if-none-match", "\"5-65537F00\"")], Proceed),
-            (&[("if-none-match", "\"a\" \"5-65537f00\"")], Proceed),
-            (&[("if-none-match", "")], Proceed),
-            // Step 4, If-Modified-Since: ignored when If-None-Match is present (§13.1.3).
-            (&[("if-modified-since", DATE)], NotModified),
-            (&[("if-modified-since", DATE_AFTER)], NotModified),
-            (&[("if-modified-since", DATE_BEFORE)], Proceed),
-            (&[("if-modified-since", "garbage")], Proceed),
-            (&[("if-modified-since", "0")], Proceed),
-            (
-                &[("if-none-match", "\"other\""), ("if-modified-since", DATE)],
-                Proceed,
-            ),
-            (
-                &[("if-none-match", ""), ("if-modified-since", DATE)],
-                Proceed,
-            ),
-            (
-                &[("if-none-match", TAG), ("if-modified-since", DATE_BEFORE)],
-                NotModified,
-            ),
-            // A date later than the server's clock is invalid (§13.1.3): ignored.
-            (
-                &[("if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT")],
-                Proceed,
-            ),
-            (
-                &[("if-unmodified-since", "Fri, 01 Jan 2100 00:00:00 GMT")],
-                Proceed,
-            ),
-            // 412 wins over 304: steps 1 and 2 come first.
-            (&[("if-match", "\"x\""), ("if-none-match", TAG)], Failed),
-            (
-                &[("if-unmodified-since", DATE_BEFORE), ("if-none-match", TAG)],
-                Failed,
-            ),
-            (&[("if-match", TAG), ("if-none-match", TAG)], NotModified),
-            (&[("if-match", "*"), ("if-none-match", "*")], NotModified),
-        ];
-        assert!(cases.len() >= 40);
-        for (pairs, want) in cases {
-            assert_eq!(eval(Method::GET, pairs), *want, "GET {pairs:?}");
-            assert_eq!(eval(Method::HEAD, pairs), *want, "HEAD {pairs:?}");
-        }
-    }
-
-    #[test]
-    fn other_methods() {
-        use Precondition::*;
-        let cases: &[(Method, Fields, Precondition)] = &[
-            // If-None-Match true on a method other than GET/HEAD is 412, not 304 (§13.1.2).
-            (Method::PUT, &[("if-none-match", "*")], Failed),
-            (Method::DELETE, &[("if-none-match", TAG)], Failed),
-            (Method::PUT, &[("if-none-match", "\"other\"")], Proceed),
-            // If-Modified-Since is for GET and HEAD only.
-            (Method::POST, &[("if-modified-since", DATE)], Proceed),
-            (Method::PUT, &[("if-match", TAG)], Proceed),
-            (Method::PUT, &[("if-match", "\"x\"")], Failed),
-            (Method::PUT, &[("if-unmodified-since", DATE_BEFORE)], Failed),
-        ];
-        for (method, pairs, want) in cases {
-            assert_eq!(eval(method.clone(), pairs), *want, "{method} {pairs:?}");
-        }
-    }
-
-    #[test]
-    fn several_field_lines() {
-        use Precondition::*;
-        // A list split over lines is one list (§5.3).
-        assert_eq!(
-            eval(
-                Method::GET,
-                &[("if-none-match", "\"a\""), ("if-none-match", TAG)]
-            ),
-            NotModified
-        );
-        assert_eq!(
-            eval(Method::GET, &[("if-match", "\"a\""), ("if-match", TAG)]),
-            Proceed
-        );
-        // `*` alongside tags is not the `*` form.
-        assert_eq!(
-            eval(Method::GET, &[("if-match", "*"), ("if-match", "\"a\"")]),
-            Failed
-        );
-        // One bad line spoils the field.
-        assert_eq!(
-            eval(Method::GET, &[("if-match", TAG), ("if-match", "bad")]),
-            Failed
-        );
-        // A date field with more than one member is ignored (§13.1.3, §13.1.4).
-        assert_eq!(
-            eval(
-                Method::GET,
-                &[("if-modified-since", DATE), ("if-modified-since", DATE)]
-            ),
-            Proceed
-        );
-        assert_eq!(
-            eval(
-                Method::GET,
-                &[
-                    ("if-unmodified-since", DATE_BEFORE),
-                    ("if-unmodified-since", DATE_BEFORE)
-                ]
-            ),
-            Proceed
-        );
-    }
-
-    #[test]
-    fn obs_text_is_present_but_never_matches() {
-        let mut map = HeaderMap::new();
-        map.insert(
-            IF_NONE_MATCH,
-            HeaderValue::from_bytes(b"\"caf\xe9\"").unwrap(),
-        );
-        map.insert(IF_MODIFIED_SINCE, HeaderValue::from_static(DATE));
-        // The field is well formed, does not match, and so If-Modified-Since is ignored.
-        assert_eq!(
-            evaluate_at(&Method::GET, &map, &tag(), Some(at(MODIFIED)), now()),
-            Precondition::Proceed
-        );
-        let mut map = HeaderMap::new();
-        map.insert(IF_MATCH, HeaderValue::from_bytes(b"\"\xff\"").unwrap());
-        assert_eq!(
-            evaluate_at(&Method::GET, &map, &tag(), Some(at(MODIFIED)), now()),
-            Precondition::Failed
-        );
-    }
-
-    #[test]
-    fn future_dates() {
-        let get = Method::GET;
-        // If-Modified-Since later than our clock is invalid and ignored (§13.1.3)...
-        let h = headers(&[("if-modified-since", DATE_AFTER)]);
-        let m = Some(at(MODIFIED));
-        assert_eq!(
-            evaluate_at(&get, &h, &tag(), m, at(MODIFIED)),
-            Precondition::Proceed
-        );
-        assert_eq!(
-            evaluate_at(&get, &h, &tag(), m, at(MODIFIED + 1)),
-            Precondition::NotModified
-        );
-        // ...but If-Unmodified-Since has no such rule (§13.1.4): a file whose time is ahead
-        // of the clock still fails it.
-        let h = headers(&[("if-unmodified-since", DATE_AFTER)]);
-        assert_eq!(
-            evaluate_at(&get, &h, &tag(), Some(at(MODIFIED + 5)), at(MODIFIED)),
-            Precondition::Failed
-        );
-    }
-
-    #[test]
-    fn without_last_modified_dates_are_ignored() {
-        for pairs in [
-            &[("if-modified-since", DATE)][..],
-            &[("if-unmodified-since", "Thu, 01 Jan 1970 00:00:00 GMT")][..],
-        ] {
-            assert_eq!(
-                evaluate_at(&Method::GET, &headers(pairs), &tag(), None, now()),
-                Precondition::Proceed,
-                "{pairs:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn weak_and_strong_comparison_table() {
-        // RFC 9110 §8.8.3.2: (ETag 1, ETag 2, strong comparison, weak comparison).
-        let cases: &[(&str, &str, bool, bool)] = &[
-            ("W/\"1\"", "W/\"1\"", false, true),
-            ("W/\"1\"", "W/\"2\"", false, false),
-            ("W/\"1\"", "\"1\"", false, true),
-            ("\"1\"", "\"1\"", true, true),
-        ];
-        for (a, b, strong, weak) in cases {
-            let (a, _) = parse_tag(a.as_bytes()).unwrap();
-            let (b, _) = parse_tag(b.as_bytes()).unwrap();
-            // Compare both ways: the table is symmetric.
-            for (x, y) in [(a, b), (b, a)] {
-                let ours = ETag(String::from_utf8(y.opaque.to_vec()).unwrap());
-                let y_strong = !y.weak;
-                assert_eq!(
-                    x.matches(&ours, Comparison::Strong) && y_strong,
-                    *strong,
-                    "strong {x:?} {y:?}"
-                );
-                assert_eq!(
-                    x.matches(&ours, Comparison::Weak),
-                    *weak,
-                    "weak {x:?} {y:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn list_grammar() {
-        // (field, the opaque tags it lists, or None when malformed)
-        let cases: &[(&[u8], Option<&[&str]>)] = &[
-            (b"\"a\"", Some(&["a"])),
-            (b"\"a\",\"b\"", Some(&["a", "b"])),
-            (b"  \"a\" ,\t\"b\"  ", Some(&["a", "b"])),
-            (b"\"a,b\"", Some(&["a,b"])),
-            (b"\"a,b\", W/\"c\"", Some(&["a,b", "c"])),
-            (b"\"\"", Some(&[""])),
-            (b"W/\"\"", Some(&[""])),
-            (b",,,", Some(&[])),
-            (b"", Some(&[])),
-            (b"\"a\",,\"b\"", Some(&["a", "b"])),
-            (b"\"!#~\"", Some(&["!#~"])),
-            (b"\"\xc3\xa9\"", Some(&["\u{e9}"])),
-            (b"\"a b\"", None),
-            (b"\"a\tb\"", None),
-            (b"\"a\x7f\"", None),
-            (b"\"a\"\"b\"", None),
-            (b"\"a\" \"b\"", None),
-            (b"\"", None),
-            (b"W/", None),
-            (b"W/\"", None),
-            (b"W\"a\"", None),
-            (b"W /\"a\"", None),
-            (b"a", None),
-            (b"*", None),
-            (b"\"a\", *", None),
-            (b"'a'", None),
-        ];
-        for (field, want) in cases {
-            let mut got = Vec::new();
-            let parsed = parse_list(field, |t| {
-                got.push(String::from_utf8(t.opaque.to_vec()).unwrap())
-            });
-            let got = parsed.ok().map(|()| got);
-            let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(field));
-        }
-    }
-
-    #[test]
-    fn if_range() {
-        let cases: &[(&[(&'static str, &str)], bool)] = &[
-            (&[], true),
-            (&[("if-range", TAG)], true),
-            (&[("if-range", " \"5-65537f00\" ")], true),
-            (&[("if-range", "\"other\"")], false),
-            // A weak tag never validates a range (§13.1.5).
-            (&[("if-range", "W/\"5-65537f00\"")], false),
-            (&[("if-range", "\"5-65537f00\", \"x\"")], false),
-            (&[("if-range", "\"5-65537f00\" trailing")], false),
-            (&[("if-range", "*")], false),
-            (&[("if-range", DATE)], true),
-            (&[("if-range", "Tuesday, 14-Nov-23 22:13:20 GMT")], true),
-            (&[("if-range", DATE_AFTER)], false),
-            (&[("if-range", DATE_BEFORE)], false),
-            (&[("if-range", "yesterday")], false),
-            (&[("if-range", "")], false),
-            (&[("if-range", TAG), ("if-range", TAG)], false),
-        ];
-        for (pairs, want) in cases {
-            assert_eq!(
-                if_range_allows_at(&headers(pairs), &tag(), Some(at(MODIFIED)), now()),
-                *want,
-                "{pairs:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn if_range_date_needs_a_strong_last_modified() {
-        let h = headers(&[("if-range", DATE)]);
-        // Modified less than a second ago: the date is weak and cannot validate a range.
-        let just_now = at(MODIFIED) + Duration::from_millis(500);
-        assert!(!if_range_allows_at(
-            &h,
-            &tag(),
-            Some(at(MODIFIED)),
-            just_now
-        ));
-        assert!(if_range_allows_at(
-            &h,
-            &tag(),
-            Some(at(MODIFIED)),
-            at(MODIFIED + 1)
-        ));
-        // No Last-Modified: nothing to compare a date with.
-        assert!(!if_range_allows_at(&h, &tag(), None, now()));
-        // Sub-second precision in the file's time does not spoil the comparison.
-        let precise = at(MODIFIED) + Duration::from_nanos(123_456_789);
-        assert!(if_range_allows_at(&h, &tag(), Some(precise), now()));
-    }
-
-    #[test]
-    fn public_entry_points_use_the_clock() {
-        // The same answers through the functions that read the real clock.
-        let h = headers(&[("if-none-match", TAG)]);
-        assert_eq!(
-            evaluate(&Method::GET, &h, &tag(), Some(at(MODIFIED))),
-            Precondition::NotModified
-        );
-        let h = headers(&[("if-modified-since", DATE)]);
-        assert_eq!(
-            evaluate(&Method::GET, &h, &tag(), Some(at(MODIFIED))),
-            Precondition::NotModified
-        );
-        assert!(if_range_allows(
-            &headers(&[("if-range", DATE)]),
-            &tag(),
-            Some(at(MODIFIED))
-        ));
-    }
-}
-
-#[cfg(test)]
-mod properties {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Field values built from the characters the grammar cares about.
-    fn field() -> impl Strategy<Value = Vec<u8>> {
-        let piece = prop_oneof![
-            Just(b"\"".to_vec()),
-            Just(b"W/".to_vec()),
-            Just(b",".to_vec()),
-            Just(b" ".to_vec()),
-            Just(b"*".to_vec()),
-            Just(b"\"5-65537f00\"".to_vec()),
-            Just(b"5-65537f00".to_vec()),
-            Just(vec![0xe9]),
-            "[a-z0-9]{1,3}".prop_map(String::into_bytes),
-        ];
-        prop::collection::vec(piece, 0..12).prop_map(|parts| parts.concat())
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-
-        /// Any field parses without panicking, and If-Match can only pass a request that
-        /// If-None-Match with the same value would hold back (strong implies weak).
-        #[test]
-        fn strong_match_implies_weak_match(value in field()) {
-            let Ok(value) = HeaderValue::from_bytes(&value) else { return Ok(()) };
-            let etag = ETag("5-65537f00".into());
-            let mut map = HeaderMap::new();
-            map.insert(IF_MATCH, value.clone());
-            map.insert(IF_NONE_MATCH, value.clone());
-            map.insert(IF_RANGE, value);
-            let strong = list_matches(&map, &IF_MATCH, &etag, Comparison::Strong);
-            let weak = list_matches(&map, &IF_NONE_MATCH, &etag, Comparison::Weak);
-            prop_assert!(strong.is_some() && weak.is_some());
-            prop_assert!(!strong.unwrap() || weak.unwrap());
-            if if_range_allows(&map, &etag, None) {
-                prop_assert!(strong.unwrap());
-            }
-        }
-    }
-}
+mod properties;

@@ -1,24 +1,13 @@
 //! A real browser against the real host: headless Chromium loads a listing, follows a sort
-//! link, and renders it in light and dark mode. Screenshots land in tests/artifacts/.
-//! Skipped, loudly, only when no Chromium is installed.
-
-mod common;
+//! link, and renders it in light and dark mode; with `--upload`, Playwright drives it to
+//! upload files through the listing's form. Screenshots land in tests/artifacts/.
+//! Skipped only when no Chromium (or, for the form, no Playwright) is installed, and then
+//! listed among the run's skips.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Fixture;
-
-fn chromium() -> Option<PathBuf> {
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
-}
+use sandserve_testkit::{noise, skip_unless, Fixture};
 
 /// Runs headless Chromium with the flags this machine's closed network needs.
 fn run_chromium(binary: &Path, args: &[&str], url: &str) -> Vec<u8> {
@@ -71,10 +60,7 @@ fn brightness(png_path: &Path) -> f64 {
 
 #[test]
 fn listing_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        eprintln!("SKIPPED: no Chromium installed (apt-get install chromium); the browser test did not run");
-        return;
-    };
+    let browser = skip_unless!(chromium);
     let fx = Fixture::new();
     fx.write("small.txt", "s");
     fx.write("large.bin", vec![0u8; 50_000]);
@@ -144,4 +130,58 @@ fn listing_in_a_real_browser() {
     );
     assert!(l > 180.0, "light page is light: {l}");
     assert!(d < 100.0, "dark mode applies: {d}");
+}
+
+#[test]
+fn upload_form_in_a_real_browser() {
+    let browser = skip_unless!(chromium);
+    let playwright = skip_unless!(playwright);
+    let fx = Fixture::new();
+    fx.write("docs/existing.txt", "already here");
+    let server = fx.serve(&["-q", "--upload"]);
+    let source = tempfile::tempdir().unwrap();
+    let notes = source.path().join("notes from chromium.txt");
+    let photo = source.path().join("photo.bin");
+    std::fs::write(&notes, "typed in a browser").unwrap();
+    std::fs::write(&photo, noise(200_000, 5)).unwrap();
+    let shot = artifacts().join("listing-upload.png");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/playwright/upload_form.mjs");
+    let out = Command::new("node")
+        .arg(script)
+        .arg(server.url("/docs/"))
+        .arg(&shot)
+        .args([&notes, &photo])
+        .env("SANDSERVE_PLAYWRIGHT_DIR", &playwright)
+        .env("CHROMIUM", &browser)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "the form upload failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The browser followed the 303 back to the listing, which now shows both files.
+    assert_eq!(page["url"], server.url("/docs/"));
+    assert_eq!(page["status"], 200);
+    let html = page["html"].as_str().unwrap();
+    assert!(
+        html.contains("href=\"notes%20from%20chromium.txt\""),
+        "{html}"
+    );
+    assert!(html.contains("href=\"photo.bin\""), "{html}");
+    for file in [&notes, &photo] {
+        let stored = fx.root().join("docs").join(file.file_name().unwrap());
+        assert_eq!(std::fs::read(stored).unwrap(), std::fs::read(file).unwrap());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(fx.root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["existing.txt", "notes from chromium.txt", "photo.bin"]
+    );
+    eprintln!("screenshot: {}", shot.display());
 }

@@ -1,8 +1,6 @@
 //! Host flags that configure the component: each one observed over real HTTP.
 
-mod common;
-
-use common::Fixture;
+use sandserve_testkit::Fixture;
 
 fn site() -> Fixture {
     let fx = Fixture::new();
@@ -140,20 +138,4 @@ fn cache_control_default_and_flag() {
         server.get("/visible.txt").header("cache-control"),
         Some("public, max-age=600")
     );
-}
-
-#[test]
-fn malformed_header_flag_is_a_start_up_error() {
-    if common::skip_unless_native("malformed_header_flag_is_a_start_up_error") {
-        return;
-    }
-    let fx = site();
-    for bad in ["no colon", "bad name: x", "X-Ok: bad\u{7f}value"] {
-        let out = std::process::Command::new(common::binary())
-            .arg(fx.root())
-            .args(["--port", "0", "--bind", "127.0.0.1", "-H", bad])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
-    }
 }

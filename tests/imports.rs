@@ -7,16 +7,12 @@
 //! (see README, "WASI edge platforms").
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
+use sandserve_testkit::component_wasm;
 use wasmparser::{Parser, Payload};
 
 fn component() -> Vec<u8> {
-    let path = match std::env::var_os("SANDSERVE_COMPONENT") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("target/wasm32-wasip2/release/sandserve.wasm"),
-    };
+    let path = component_wasm();
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run make build)", path.display()))
 }
 

@@ -1,12 +1,10 @@
 //! Directory listings over real HTTP: sort orders, the JSON schema, and tar archives.
 
-mod common;
-
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, SystemTime};
 
-use common::{noise, Fixture, CANARY};
+use sandserve_testkit::{noise, Fixture, CANARY};
 
 fn fixture() -> Fixture {
     let fx = Fixture::new();

@@ -1,10 +1,8 @@
 //! RFC 9110 over real HTTP: validators, preconditions, ranges, multipart, content codings.
 
-mod common;
-
 use std::io::Read;
 
-use common::{noise, sha256_hex, Fixture};
+use sandserve_testkit::{noise, sha256_hex, Fixture};
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();

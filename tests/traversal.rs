@@ -2,9 +2,7 @@
 //! socket. None may return the canary placed just outside the served directory, and each
 //! must get a clear 400 or 404 (never a 5xx, a hang or a crash).
 
-mod common;
-
-use common::{raw_status, Fixture, CANARY};
+use sandserve_testkit::{raw_status, Fixture, CANARY};
 
 /// Spellings of `.` a confused decoder might turn into a dot.
 const DOTS: &[&str] = &[

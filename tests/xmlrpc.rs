@@ -1,11 +1,9 @@
 //! The XML-RPC API driven by Python's xmlrpc.client (tests/xmlrpc/client.py), and proof
 //! that /RPC2 is an ordinary path when the API is off.
 
-mod common;
-
 use std::process::Command;
 
-use common::{noise, Fixture};
+use sandserve_testkit::{noise, Fixture};
 
 #[test]
 fn python_xmlrpc_client_drives_every_method_and_fault() {

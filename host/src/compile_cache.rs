@@ -13,7 +13,7 @@ use wasmtime::component::Component;
 use wasmtime::Engine;
 
 /// The default cache directory: `$XDG_CACHE_HOME/sandserve` or `~/.cache/sandserve`.
-pub fn default_dir() -> Option<PathBuf> {
+pub(crate) fn default_dir() -> Option<PathBuf> {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
@@ -23,7 +23,11 @@ pub fn default_dir() -> Option<PathBuf> {
 
 /// Loads the compiled form of `bytes` from `dir`, or compiles it and stores it there.
 /// Any cache failure falls back to compiling: the cache only ever saves time.
-pub fn load(engine: &Engine, bytes: &[u8], dir: Option<&Path>) -> wasmtime::Result<Component> {
+pub(crate) fn load(
+    engine: &Engine,
+    bytes: &[u8],
+    dir: Option<&Path>,
+) -> wasmtime::Result<Component> {
     let Some(dir) = dir else {
         return Component::new(engine, bytes);
     };
@@ -32,6 +36,9 @@ pub fn load(engine: &Engine, bytes: &[u8], dir: Option<&Path>) -> wasmtime::Resu
         // SAFETY: the file is one this function wrote for this exact engine configuration
         // (the key covers the component and the engine's compatibility hash), into the
         // user's own cache directory, and wasmtime still checks its header and version.
+        // The one unsafe call in the host: deserializing skips compilation, which is the
+        // whole point of the cache.
+        #[allow(unsafe_code)]
         if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
             return Ok(component);
         }

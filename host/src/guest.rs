@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::idle::IdleSet;
+use crate::idle_set::IdleSet;
 use crate::instance::{ReusePolicy, Warm};
 
 /// How a call ended: the instance it ran in (if one could be made) and the guest's result.

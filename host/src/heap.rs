@@ -9,6 +9,7 @@
 /// Returns free heap pages to the OS (glibc's `malloc_trim`); a no-op on other C libraries.
 pub(crate) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
     // SAFETY: malloc_trim only walks the allocator's own free lists, under its own locks;
     // it takes no pointers from us and is safe to call from any thread at any time.
     unsafe {

@@ -73,26 +73,11 @@ pub(crate) const IDLE_TTL: Duration = Duration::from_secs(5);
 /// How often idle instances are checked for expiry, and the server for having gone quiet.
 pub(crate) const IDLE_SWEEP: Duration = Duration::from_millis(250);
 
-/// Parses `64M`, `64MiB`, `512k`, `1G` or plain bytes.
+/// Parses `64M`, `64MiB`, `512k`, `1G` or plain bytes, with the component's own size parser
+/// (`sandserve::parse_size`), so host and component settings spell sizes alike.
 pub fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let number: usize = digits
-        .parse()
-        .map_err(|_| format!("not a size: {text:?} (try 64M)"))?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        _ => return Err(format!("unknown size unit in {text:?} (use K, M or G)")),
-    };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("size too large: {text:?}"))
+    let bytes = sandserve::parse_size(text)?;
+    usize::try_from(bytes).map_err(|_| format!("size too large: {text:?}"))
 }
 
 /// Parses `10s`, `500ms`, `2m` (humantime syntax).

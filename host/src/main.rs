@@ -1,17 +1,25 @@
-//! `sandserve [PATH]`: serve a directory over HTTP from inside a WebAssembly sandbox.
+//! `sandserve [PATH]`: serve a directory over HTTP or HTTPS from inside a WebAssembly sandbox.
 
-use std::io::Write as _;
+// No production function over 80 lines (clippy.toml sets the threshold).
+#![cfg_attr(not(test), warn(clippy::too_many_lines))]
+
+mod addresses;
+mod banner;
+mod qr;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use clap::Parser;
-use sandserve_host::{limits, Limits, Server};
+use anyhow::{bail, Context as _};
+use clap::{CommandFactory, FromArgMatches};
+use sandserve_host::{limits, settings, Limits, Server, ServerBuilder, Tls};
+
+use crate::banner::Banner;
 
 /// Serve a directory over HTTP, read-only, from inside a WebAssembly sandbox.
-#[derive(Parser, Debug)]
+#[derive(clap::Parser, Debug)]
 #[command(name = "sandserve", version)]
 struct Args {
     /// Directory to serve.
@@ -26,49 +34,25 @@ struct Args {
     #[arg(short, long, default_value = "127.0.0.1")]
     bind: IpAddr,
 
-    /// Do not log requests.
+    /// Do not log requests, list network addresses or print the QR code.
     #[arg(short, long)]
     quiet: bool,
 
-    /// List and serve dot-files (hidden by default so .git and .env do not leak).
-    #[arg(long)]
-    hidden: bool,
-
-    /// Directories without an index file give 404 instead of a listing.
-    #[arg(long)]
-    no_listing: bool,
-
-    /// Index file names, comma-separated.
-    #[arg(long, value_name = "NAMES", default_value = "index.html,index.htm")]
-    index: String,
-
-    /// Serve FILE (relative to PATH) with 200 for browser navigations to missing paths.
+    /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
     #[arg(long, value_name = "FILE")]
-    spa: Option<String>,
+    tls_cert: Option<PathBuf>,
 
-    /// Serve FILE (relative to PATH) as the 404 page.
+    /// The PEM private key (RSA, ECDSA or Ed25519) of --tls-cert.
     #[arg(long, value_name = "FILE")]
-    not_found: Option<String>,
+    tls_key: Option<PathBuf>,
 
-    /// Allow cross-origin requests: Access-Control-Allow-Origin: * and preflight answers.
+    /// Serve HTTPS with a certificate made at start for localhost and this machine's addresses.
     #[arg(long)]
-    cors: bool,
+    tls_self_signed: bool,
 
-    /// Add a header to every response ('Name: value'); repeatable.
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
-    headers: Vec<String>,
-
-    /// Serve the XML-RPC API (and its documentation page) at /RPC2.
+    /// Print a QR code of the first network address (or the bound one).
     #[arg(long)]
-    xmlrpc: bool,
-
-    /// Do not compress responses on the fly.
-    #[arg(long)]
-    no_compress: bool,
-
-    /// Cache-Control for files and listings.
-    #[arg(long, value_name = "VALUE", default_value = "no-cache")]
-    cache_control: String,
+    qr: bool,
 
     /// Run this wasi:http component instead of the built-in file server.
     #[arg(long, value_name = "FILE")]
@@ -109,8 +93,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args) {
+    // The component's settings join the host's own flags, from the component's table.
+    let matches = Args::command().args(settings::args()).get_matches();
+    let parsed = Args::from_arg_matches(&matches)
+        .map_err(anyhow::Error::from)
+        .and_then(|args| Ok((args, settings::env_from_matches(&matches)?)));
+    match parsed.and_then(|(args, env)| run(args, env)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sandserve: error: {error:#}");
@@ -119,50 +107,64 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every flag that changes what is served reaches the component as a `SANDSERVE_*`
-/// variable, exactly as `wasmtime serve --env` would pass it.
-fn component_env(args: &Args) -> Vec<(&'static str, String)> {
-    let mut env = Vec::new();
-    let mut flag = |name, on: bool| {
-        if on {
-            env.push((name, "1".to_owned()));
+fn run(args: Args, env: Vec<(String, String)>) -> anyhow::Result<()> {
+    // Every check that can fail comes before the socket is bound.
+    let lan = addresses::lan(args.bind);
+    let tls = tls(&args, &lan)?;
+    let auth = env.iter().any(|(name, _)| name == "SANDSERVE_AUTH");
+    let mut builder = builder(&args, env)?;
+    if let Some(tls) = &tls {
+        builder = builder.tls(tls.clone());
+    }
+    // This thread only accepts; `Server::run` starts the threads that serve.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let _guard = runtime.enter();
+    let server = builder.build()?;
+    if auth && tls.is_none() && !args.bind.is_loopback() {
+        eprintln!(
+            "sandserve: warning: --auth without TLS on {}: passwords cross the network \
+             readable by anyone on it; add --tls-self-signed or --tls-cert/--tls-key",
+            args.bind
+        );
+    }
+    Banner {
+        addr: server.local_addr(),
+        root: server.root(),
+        fingerprint: tls.as_ref().map(Tls::fingerprint),
+        lan: &lan,
+        qr: args.qr,
+        quiet: args.quiet,
+    }
+    .print();
+    runtime.block_on(server.run(shutdown_signal()))
+}
+
+/// The TLS configuration the flags ask for, if any; a bad combination is an error.
+fn tls(args: &Args, lan: &[IpAddr]) -> anyhow::Result<Option<Tls>> {
+    let (cert, key) = (args.tls_cert.as_deref(), args.tls_key.as_deref());
+    match (cert, key, args.tls_self_signed) {
+        (None, None, false) => Ok(None),
+        (None, None, true) => {
+            let mut names = lan.to_vec();
+            names.push(args.bind);
+            Tls::self_signed(&names).map(Some)
         }
-    };
-    flag("SANDSERVE_HIDDEN", args.hidden);
-    flag("SANDSERVE_NO_LISTING", args.no_listing);
-    flag("SANDSERVE_CORS", args.cors);
-    flag("SANDSERVE_NO_COMPRESS", args.no_compress);
-    flag("SANDSERVE_XMLRPC", args.xmlrpc);
-    env.push(("SANDSERVE_INDEX", args.index.clone()));
-    env.push(("SANDSERVE_CACHE_CONTROL", args.cache_control.clone()));
-    if let Some(spa) = &args.spa {
-        env.push(("SANDSERVE_SPA", spa.clone()));
+        (Some(_), _, true) | (_, Some(_), true) => {
+            bail!("--tls-self-signed cannot be combined with --tls-cert or --tls-key")
+        }
+        (Some(cert), Some(key), false) => Tls::from_pem_files(cert, key).map(Some),
+        (Some(_), None, false) => bail!("--tls-cert needs --tls-key"),
+        (None, Some(_), false) => bail!("--tls-key needs --tls-cert"),
     }
-    if let Some(page) = &args.not_found {
-        env.push(("SANDSERVE_NOT_FOUND", page.clone()));
-    }
-    if !args.headers.is_empty() {
-        env.push(("SANDSERVE_HEADERS", args.headers.join("\n")));
-    }
-    env
 }
 
-/// `-H 'Name: value'`: refused at start-up rather than silently dropped later.
-fn parse_header(text: &str) -> Result<String, String> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| format!("{text:?} is not 'Name: value'"))?;
-    let (name, value) = (name.trim(), value.trim());
-    hyper::header::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("{name:?} is not a valid header name"))?;
-    hyper::header::HeaderValue::from_str(value)
-        .map_err(|_| format!("{value:?} is not a valid header value"))?;
-    Ok(format!("{name}: {value}"))
-}
-
-fn run(args: Args) -> anyhow::Result<()> {
+/// The server the flags describe, before TLS; `env` holds the component's settings.
+fn builder(args: &Args, env: Vec<(String, String)>) -> anyhow::Result<ServerBuilder> {
     let mut builder = Server::builder();
-    for (name, value) in component_env(&args) {
+    for (name, value) in env {
         builder = builder.env(name, value);
     }
     let mut builder = builder
@@ -187,31 +189,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read component {}", path.display()))?;
         builder = builder.component(bytes);
     }
-    // This thread only accepts; `Server::run` starts the threads that serve.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let _guard = runtime.enter();
-    let server = builder.build()?;
-    let addr = server.local_addr();
-    let url_host = match addr.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        IpAddr::V4(ip) => ip.to_string(),
-    };
-    // A closed stdout (a parent that read the banner and left) must not stop the server.
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(
-        stdout,
-        "Serving HTTP on {} port {} (http://{url_host}:{}/) ...",
-        addr.ip(),
-        addr.port(),
-        addr.port()
-    );
-    let _ = writeln!(stdout, "Directory: {}", server.root().display());
-    let _ = stdout.flush();
-    drop(stdout);
-    runtime.block_on(server.run(shutdown_signal()))
+    Ok(builder)
 }
 
 /// Ctrl-C or SIGTERM.

@@ -1,7 +1,7 @@
 //! The sandbox: one engine and one pre-instantiated component; each request runs in a warm
-//! instance from the idle set, or a new one, that sees only the read-only preopen and the
-//! `SANDSERVE_*` variables. Instances serve at most `--reuse` requests and are dropped on any
-//! trap, interrupt or error (see `instance`).
+//! instance from the idle set, or a new one, that sees only the preopen (read-only unless
+//! uploads are on) and the `SANDSERVE_*` variables. Instances serve at most `--reuse`
+//! requests and are dropped on any trap, interrupt or error (see `instance`).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -26,14 +26,14 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use crate::compile_cache;
 use crate::guest::{Call, Guest, Returned};
 use crate::guest_body::GuestBody;
-use crate::idle::{self, IdleSet};
+use crate::idle_set::{self, IdleSet};
 use crate::instance::{Recipe, ResponseSender, ReusePolicy, Warm};
 use crate::limits::{self, Limits, EPOCH_TICK};
 use crate::readdir;
 use crate::state::State;
 
 /// The compiled component and everything needed to run one request in it.
-pub struct Runtime {
+pub(crate) struct Runtime {
     recipe: Arc<Recipe>,
     idle: Arc<IdleSet>,
     reuse: ReusePolicy,
@@ -43,8 +43,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Compiles `component` once and links it against WASI with a read-only view of `root`.
-    pub fn new(
+    /// Compiles `component` once and links it against WASI with a view of `root`
+    /// (read-only unless the variables turn uploads on).
+    pub(crate) fn new(
         component: &[u8],
         root: PathBuf,
         env: Vec<(String, String)>,
@@ -59,7 +60,7 @@ impl Runtime {
         ));
         let engine = Engine::new(&engine_config(limits, idle.capacity())).map_err(wasm_error)?;
         start_epoch_ticker(&engine);
-        idle::start_sweeper(Arc::downgrade(&idle), limits::IDLE_SWEEP);
+        idle_set::start_sweeper(Arc::downgrade(&idle), limits::IDLE_SWEEP);
         let component = compile_cache::load(&engine, component, cache_dir)
             .map_err(wasm_error)
             .context("compiling the component")?;
@@ -75,7 +76,7 @@ impl Runtime {
         Ok(Runtime {
             recipe: Arc::new(Recipe {
                 pre,
-                filesystem: open_root(&root)?,
+                filesystem: open_root(&root, crate::settings::uploads(&env))?,
                 env,
                 cpu_time: limits.cpu_time,
             }),
@@ -91,7 +92,7 @@ impl Runtime {
     }
 
     /// Runs `request` in a guest instance. Any guest fault becomes a 500 for this request only.
-    pub async fn handle<B>(&self, request: Request<B>) -> Response<HyperOutgoingBody>
+    pub(crate) async fn handle<B>(&self, request: Request<B>) -> Response<HyperOutgoingBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
@@ -285,13 +286,19 @@ pub(crate) fn error_page(status: StatusCode) -> Response<HyperOutgoingBody> {
     response
 }
 
-/// Opens `root` read-only as the guest's `/`, once for all requests.
-fn open_root(root: &std::path::Path) -> anyhow::Result<WasiFilesystemCtx> {
+/// Opens `root` as the guest's `/`, once for all requests: read-only, or read-write when the
+/// configuration turns uploads on.
+fn open_root(root: &std::path::Path, writable: bool) -> anyhow::Result<WasiFilesystemCtx> {
     let mut wasi = WasiCtxBuilder::new();
     // Local file operations take microseconds: run them inline rather than paying a
     // thread hand-off to tokio's blocking pool for every stat, open and read.
     wasi.allow_blocking_current_thread(true);
-    wasi.preopened_dir(root, "/", FsPerms::ReadOnly)
+    let perms = if writable {
+        FsPerms::ReadWrite
+    } else {
+        FsPerms::ReadOnly
+    };
+    wasi.preopened_dir(root, "/", perms)
         .map_err(wasm_error)
         .context("opening the served directory")?;
     Ok(wasi.build().filesystem().clone())

@@ -1,12 +1,11 @@
-//! Accepts connections and hands each request to the sandbox: hyper HTTP/1.1 with
-//! keep-alive, `TCP_NODELAY`, a header-read timeout and a graceful stop.
+//! Accepts connections and hands each request to the sandbox: `TCP_NODELAY`, then HTTP/1.1
+//! or, over TLS, HTTP/2 (`connection.rs`), and a graceful stop.
 //!
 //! One worker thread per core, each with a single-threaded runtime: a connection goes to the
 //! least busy worker and stays there with its requests and their guest instances. A
 //! work-stealing pool moved tasks between threads on every request, and those hand-offs
 //! cost a third of the small-file throughput.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
@@ -15,17 +14,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::StatusCode;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::access_log::{Entry, Logged};
+use crate::connection::{self, Protocols};
+use crate::idle_timeout::InFlight;
 use crate::limits::Limits;
 use crate::runtime::{error_page, Runtime};
+use crate::tls::Tls;
 
 /// Configures a [`Server`]: what to serve, with which component, where.
 pub struct ServerBuilder {
@@ -37,9 +35,16 @@ pub struct ServerBuilder {
     limits: Limits,
     cache_dir: Option<PathBuf>,
     threads: usize,
+    tls: Option<Tls>,
 }
 
 impl ServerBuilder {
+    /// Serves HTTPS (HTTP/1.1 and HTTP/2, by ALPN) with this certificate instead of HTTP.
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Threads accepting and serving connections. Default: one per available core.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
@@ -53,7 +58,7 @@ impl ServerBuilder {
         self
     }
 
-    /// The directory to serve, read-only. Default: the current directory.
+    /// The directory to serve; read-only unless uploads are on. Default: the current directory.
     pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
         self.root = root.into();
         self
@@ -102,7 +107,8 @@ impl ServerBuilder {
             .with_context(|| format!("cannot listen on {}", self.addr))?;
         listener.set_nonblocking(true)?;
         let (quiet, limits, threads) = (self.quiet, self.limits.clone(), self.threads);
-        let handler = self.handler()?;
+        let tls = self.tls.clone();
+        let (handler, log_users) = self.prepare()?;
         Ok(Server {
             listener,
             root: handler.root.clone(),
@@ -110,13 +116,26 @@ impl ServerBuilder {
             quiet,
             limits,
             threads,
+            tls,
+            log_users,
         })
     }
 
     /// Checks the directory and compiles the component, without a socket: for mounting the
     /// sandboxed file server inside another program's router (see `examples/axum.rs`).
     pub fn handler(self) -> anyhow::Result<Handler> {
+        self.prepare().map(|(handler, _)| handler)
+    }
+
+    /// The handler, and whether the access log shows user names (the built-in component
+    /// requires authentication).
+    fn prepare(self) -> anyhow::Result<(Handler, bool)> {
         let root = served_dir(&self.root)?;
+        // The built-in component would refuse a bad setting on every request: say so now.
+        let auth = match self.component {
+            None => crate::settings::check(&self.env)?.requires_auth(),
+            Some(_) => false,
+        };
         let component = self.component.as_deref().unwrap_or(crate::COMPONENT);
         let runtime = Runtime::new(
             component,
@@ -125,10 +144,8 @@ impl ServerBuilder {
             &self.limits,
             self.cache_dir.as_deref(),
         )?;
-        Ok(Handler {
-            runtime: Arc::new(runtime),
-            root,
-        })
+        let runtime = Arc::new(runtime);
+        Ok((Handler { runtime, root }, auth))
     }
 }
 
@@ -159,8 +176,12 @@ impl Handler {
     }
 }
 
-/// 414 or 431 for a head within hyper's buffer but over our limits.
+/// 414 or 431 for a head within hyper's buffer but over our limits. hyper counts HTTP/1.1
+/// header fields itself; HTTP/2 has no such count, so it is checked here for both.
 fn oversized_head<B>(request: &hyper::Request<B>, limits: &Limits) -> Option<StatusCode> {
+    if request.headers().len() > limits.max_headers {
+        return Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    }
     let target = request
         .uri()
         .path_and_query()
@@ -194,6 +215,8 @@ pub struct Server {
     quiet: bool,
     limits: Limits,
     threads: usize,
+    tls: Option<Tls>,
+    log_users: bool,
 }
 
 impl Server {
@@ -208,6 +231,7 @@ impl Server {
             limits: Limits::default(),
             cache_dir: crate::compile_cache::default_dir(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            tls: None,
         }
     }
 
@@ -223,6 +247,11 @@ impl Server {
         &self.root
     }
 
+    /// Whether the server speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
     /// Serves until `shutdown` completes, then lets open requests finish for a few seconds.
     ///
     /// The calling task accepts; each connection goes to the worker thread (see `threads`)
@@ -230,8 +259,10 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let shared = Arc::new(Shared {
             runtime: self.runtime,
+            protocols: Protocols::new(&self.limits, self.tls),
             limits: self.limits,
             quiet: self.quiet,
+            log_users: self.log_users,
         });
         let mut workers = Vec::new();
         for index in 0..self.threads {
@@ -286,11 +317,31 @@ impl Server {
     }
 }
 
-/// What every worker shares: the sandbox and the server-wide limits.
-struct Shared {
+/// What every worker shares: the sandbox, the protocols and the server-wide limits.
+pub(crate) struct Shared {
     runtime: Arc<Runtime>,
+    pub(crate) protocols: Protocols,
     limits: Limits,
     quiet: bool,
+    /// Authentication is on: the access log shows users.
+    log_users: bool,
+}
+
+/// Answers one request: the host's own 414/431, or the component's answer, wrapped so the
+/// access log line is written when the body ends and `in_flight` ends with it.
+pub(crate) async fn respond(
+    shared: &Shared,
+    client: SocketAddr,
+    request: hyper::Request<hyper::body::Incoming>,
+    in_flight: Option<InFlight>,
+) -> hyper::Response<Logged<ResponseBody>> {
+    let entry = (!shared.quiet).then(|| Entry::new(client, &request, shared.log_users));
+    let response = match oversized_head(&request, &shared.limits) {
+        Some(status) => error_page(status),
+        None => shared.runtime.handle(request).await,
+    };
+    let status = response.status().as_u16();
+    response.map(|body| Logged::new(body, entry, status, in_flight))
 }
 
 /// An accepted connection on its way to a worker, with its share of `max_connections` and
@@ -357,45 +408,24 @@ async fn serve(
     mut received: mpsc::UnboundedReceiver<Accepted>,
     shared: Arc<Shared>,
 ) -> anyhow::Result<()> {
-    let graceful = GracefulShutdown::new();
+    // Every connection holds a receiver; a send asks them to finish, and the sender learns
+    // when the last one is gone.
+    let (stop, _) = watch::channel(());
     while let Some((stream, client, permit, open)) = received.recv().await {
         let Ok(stream) = TcpStream::from_std(stream) else {
             continue;
         };
         // Without it, small responses wait ~40 ms for delayed ACKs (Nagle).
         let _ = stream.set_nodelay(true);
-        let request_shared = shared.clone();
-        let service = service_fn(move |request| {
-            let shared = request_shared.clone();
-            async move {
-                let entry = (!shared.quiet).then(|| Entry::new(client, &request));
-                let response = match oversized_head(&request, &shared.limits) {
-                    Some(status) => error_page(status),
-                    None => shared.runtime.handle(request).await,
-                };
-                let status = response.status().as_u16();
-                Ok::<_, Infallible>(response.map(|body| Logged::new(body, entry, status)))
-            }
-        });
-        let limits = &shared.limits;
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_timeout)
-            .keep_alive(true)
-            .max_headers(limits.max_headers)
-            // Room for the longest request line plus the largest head, so hyper itself
-            // answers 414 and 431 past them rather than dropping the connection.
-            .max_buf_size(limits.max_request_line + limits.max_header_bytes + 8192)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let (shared, stopping) = (shared.clone(), stop.subscribe());
         tokio::spawn(async move {
-            // Client resets and timeouts end one connection; nothing to report.
-            let _ = connection.await;
+            connection::serve(shared, stream, client, stopping).await;
             drop((permit, open));
         });
     }
+    let _ = stop.send(());
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = stop.closed() => {}
         () = tokio::time::sleep(Duration::from_secs(5)) => {}
     }
     Ok(())

@@ -3,10 +3,12 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use super::{route, Request};
+use super::route;
 use crate::config::Config;
 use crate::memfs::MemFs;
+use crate::path::SafePath;
 use crate::reply::{Body, Reply};
+use crate::request::Request;
 
 fn tree() -> MemFs {
     MemFs::new()
@@ -28,12 +30,7 @@ fn req(method: Method, target: &str, headers: &[(&'static str, &str)]) -> Reques
     for (name, value) in headers {
         map.insert(*name, HeaderValue::from_str(value).unwrap());
     }
-    Request {
-        method,
-        target: target.to_owned(),
-        headers: map,
-        body: Default::default(),
-    }
+    Request::new(method, target, map)
 }
 
 fn get(target: &str) -> Reply {
@@ -170,7 +167,7 @@ fn listing_hides_dot_files_unless_configured() {
     assert!(!page.contains(".env"));
     assert!(!page.contains(".git"));
     let config = Config {
-        hidden: true,
+        visibility: crate::visibility::Visibility::new(true),
         ..Config::default()
     };
     let reply = route(&req(Method::GET, "/", &[]), &tree(), &config);
@@ -265,8 +262,14 @@ fn cors_headers_and_preflight() {
 fn extra_headers_on_every_reply() {
     let config = Config {
         headers: vec![
-            ("X-Frame-Options".into(), "DENY".into()),
-            ("X-A".into(), "1".into()),
+            (
+                http::header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ),
+            (
+                http::HeaderName::from_static("x-a"),
+                HeaderValue::from_static("1"),
+            ),
         ],
         ..Config::default()
     };
@@ -284,7 +287,7 @@ fn extra_headers_on_every_reply() {
 #[test]
 fn spa_fallback_only_for_html_navigation() {
     let config = Config {
-        spa: Some("site/index.html".into()),
+        spa: SafePath::from_config("site/index.html"),
         ..Config::default()
     };
     let html = [("accept", "text/html,application/xhtml+xml,*/*;q=0.8")];
@@ -316,7 +319,7 @@ fn spa_fallback_only_for_html_navigation() {
 #[test]
 fn custom_not_found_page_keeps_404() {
     let config = Config {
-        not_found: Some("site/about.html".into()),
+        not_found: SafePath::from_config("site/about.html"),
         ..Config::default()
     };
     let reply = with(config.clone(), Method::GET, "/nope", &[]);
@@ -327,7 +330,7 @@ fn custom_not_found_page_keeps_404() {
     );
     // A missing page falls back to the built-in one.
     let broken = Config {
-        not_found: Some("nope.html".into()),
+        not_found: SafePath::from_config("nope.html"),
         ..Config::default()
     };
     let reply = with(broken, Method::GET, "/nope", &[]);
@@ -361,7 +364,7 @@ fn cache_control_default_and_configured() {
     let reply = get("/hello.txt");
     assert_eq!(header(&reply, http::header::CACHE_CONTROL), "no-cache");
     let config = Config {
-        cache_control: "public, max-age=3600".into(),
+        cache_control: HeaderValue::from_static("public, max-age=3600"),
         ..Config::default()
     };
     let reply = with(config.clone(), Method::GET, "/hello.txt", &[]);
@@ -374,4 +377,63 @@ fn cache_control_default_and_configured() {
         header(&listing, http::header::CACHE_CONTROL),
         "public, max-age=3600"
     );
+}
+
+#[test]
+fn basic_auth_guards_every_route_but_the_preflight() {
+    let config = Config {
+        users: crate::auth::Users::parse("me:secret").unwrap(),
+        cors: true,
+        xmlrpc: true,
+        ..Config::default()
+    };
+    // "me:secret" and "me:wrong" in base64.
+    let good = [("authorization", "Basic bWU6c2VjcmV0")];
+    let bad = [("authorization", "Basic bWU6d3Jvbmc=")];
+    let targets = [
+        "/hello.txt",
+        "/docs/",
+        "/docs/?format=json",
+        "/docs/?download=tar",
+        "/missing",
+        "/.env",
+        "/RPC2",
+        "/%zz",
+    ];
+    for target in targets {
+        for headers in [&[][..], &bad[..]] {
+            let reply = with(config.clone(), Method::GET, target, headers);
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{target}");
+            assert_eq!(
+                header(&reply, http::header::WWW_AUTHENTICATE),
+                "Basic realm=\"sandserve\", charset=\"UTF-8\""
+            );
+            let Body::Text(page) = &reply.body else {
+                panic!("{target}: {:?}", reply.body)
+            };
+            assert!(!page.contains("hello") && !page.contains("docs"), "{page}");
+        }
+        let reply = with(config.clone(), Method::GET, target, &good);
+        assert_ne!(reply.status, StatusCode::UNAUTHORIZED, "{target}");
+    }
+    let head = with(config.clone(), Method::HEAD, "/hello.txt", &[]);
+    assert_eq!(head.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(head.body, Body::Empty);
+    // A preflight carries no credentials and gets its answer; other OPTIONS need them.
+    let preflight = with(
+        config.clone(),
+        Method::OPTIONS,
+        "/hello.txt",
+        &[("access-control-request-method", "GET")],
+    );
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        with(config.clone(), Method::OPTIONS, "/hello.txt", &[]).status,
+        StatusCode::UNAUTHORIZED
+    );
+    // No body is read for a request that will be refused.
+    let post = req(Method::POST, "/RPC2", &[]);
+    assert_eq!(super::body_limit(&post, &config), None);
+    let post = req(Method::POST, "/RPC2", &good);
+    assert!(super::body_limit(&post, &config).is_some());
 }

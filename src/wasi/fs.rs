@@ -11,18 +11,19 @@ use wasi::filesystem::types::{
 
 use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
 use crate::path::SafePath;
+use crate::upload::Store;
 
 /// Unreadable entries skipped in one listing before the listing itself fails.
 const MAX_ENTRY_FAILURES: u32 = 100_000;
 
-pub struct WasiFs {
-    preopen: Descriptor,
+pub(crate) struct WasiFs {
+    pub(super) preopen: Descriptor,
     root: std::cell::OnceCell<Result<Descriptor, FsError>>,
 }
 
 impl WasiFs {
     /// Opens the root: the preopen mounted at `/`, or the only one there is.
-    pub fn open() -> Result<WasiFs, FsError> {
+    pub(crate) fn open() -> Result<WasiFs, FsError> {
         let mut dirs = get_directories();
         let index = dirs.iter().position(|(_, path)| path == "/").unwrap_or(0);
         if dirs.is_empty() {
@@ -54,7 +55,7 @@ impl WasiFs {
 
     /// Opens a file for reading. Only called on a path that stat says is a regular file, so
     /// a FIFO is never opened (opening one blocks).
-    pub fn open_file(&self, path: &SafePath) -> Result<Descriptor, FsError> {
+    pub(crate) fn open_file(&self, path: &SafePath) -> Result<Descriptor, FsError> {
         self.preopen
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,
@@ -67,6 +68,11 @@ impl WasiFs {
 }
 
 impl Fs for WasiFs {
+    /// The preopen's write side (`wasi/upload.rs`); the host decides whether it is writable.
+    fn store(&self) -> Option<&dyn Store> {
+        Some(self)
+    }
+
     fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
         let file = self.open_file(path)?;
         let stream = file.read_via_stream(offset).map_err(error)?;
@@ -131,13 +137,9 @@ impl Fs for WasiFs {
             let Ok(stat) = dir.stat_at(follow, &entry.name) else {
                 continue;
             };
-            let meta = metadata(stat);
-            if meta.kind == Kind::Other {
-                continue;
-            }
             each(DirEntry {
                 name: entry.name,
-                meta,
+                meta: metadata(stat),
                 symlink,
             });
         }

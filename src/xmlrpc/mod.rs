@@ -6,63 +6,45 @@
 //! methods of the XML-RPC introspection spec plus `system.multicall` (Eric Kidd's RFC).
 //! Values and documents: `value.rs`; dateTime: `datetime.rs`; the page: `doc.rs`.
 //!
-//! Every failure is a fault with a stable code, never a panic or an HTTP error:
-//!
-//! | code | meaning |
-//! |---|---|
-//! | 1 | not found: missing, a dot-file (unless `--hidden`), a special file, or outside the root |
-//! | 2 | is a directory (`files.read` of a directory) |
-//! | 3 | permission denied by the host |
-//! | 4 | bad arguments: wrong number or types |
-//! | 5 | too large: over the read or listing budget, or a body over [`MAX_BODY`] |
-//! | 6 | malformed request: not a `methodCall` document (a DOCTYPE included) |
-//! | 7 | unknown method |
-//! | 8 | not a directory (`files.list` of a file, or a file named with a trailing `/`) |
-//! | 9 | I/O error reading the served directory |
-//!
-//! The same table is [`FAULTS`]; the page and the README show it. "Not found" is one answer
-//! for every reason a name cannot be served, as the HTTP side's 404 is, so faults never tell
-//! a client whether a hidden or outside file exists.
+//! Every failure is a fault with a stable code, never a panic or an HTTP error: [`FAULTS`]
+//! lists them and [`FaultCode::meaning`] says what each means, for the page (the README
+//! quotes it). "Not found" is one answer for every reason a name cannot be served, as the
+//! HTTP side's 404 is, so faults never tell a client whether a hidden or outside file exists.
 //!
 //! Limits, per request (a `system.multicall` shares them): [`MAX_READ`] bytes of file
 //! contents and [`MAX_ENTRIES`] listed entries. The component runs in a small linear memory
-//! (64 MiB by default), and a 1 MiB multicall could otherwise ask for thousands of 16 MiB
-//! reads; a call over the budget is a "too large" fault, the others still answer.
+//! (64 MiB by default), and a body of [`MAX_BODY`] could otherwise ask for thousands of
+//! full-size reads; a call over the budget is a "too large" fault, the others still answer.
+//! Every text that quotes a limit (fault strings, method help, the page) renders it from
+//! these constants.
 
 mod datetime;
 mod doc;
-mod methods;
 #[cfg(test)]
-mod testing;
-pub mod value;
+mod fixture;
+mod methods;
+pub(crate) mod value;
 
 use crate::config::Config;
 use crate::fs::{Fs, FsError};
-use crate::path::SafePath;
 use value::Value;
 
-pub use doc::doc_page;
+pub(crate) use doc::doc_page;
 
 /// Request bodies above this are refused: with 413 by the glue, unread; as a fault here.
-pub const MAX_BODY: u64 = 1 << 20;
+pub(crate) const MAX_BODY: u64 = 1 << 20;
 
 /// Most bytes of file contents one request returns (`files.read`, summed over a multicall).
-pub const MAX_READ: u64 = 16 << 20;
+pub(crate) const MAX_READ: u64 = 16 << 20;
 
 /// Most directory entries one request lists (`files.list`, summed over a multicall). A
 /// listing entry costs about 600 bytes on its way out, so this keeps a response under
 /// 20 MiB; a directory with more entries is "too large".
-pub const MAX_ENTRIES: usize = 1 << 15;
-
-/// Where `files.read` gets file contents. The component reads over WASI; tests read a map.
-pub trait FileReader {
-    /// Up to `len` bytes of the regular file at `path` from `offset`; fewer only at its end.
-    fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError>;
-}
+pub(crate) const MAX_ENTRIES: usize = 1 << 15;
 
 /// The stable fault codes (see the module note).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultCode {
+pub(crate) enum FaultCode {
     NotFound = 1,
     IsADirectory = 2,
     PermissionDenied = 3,
@@ -75,7 +57,7 @@ pub enum FaultCode {
 }
 
 /// Every fault code, in order: the table the documentation page renders.
-pub const FAULTS: [FaultCode; 9] = [
+pub(crate) const FAULTS: [FaultCode; 9] = [
     FaultCode::NotFound,
     FaultCode::IsADirectory,
     FaultCode::PermissionDenied,
@@ -87,14 +69,23 @@ pub const FAULTS: [FaultCode; 9] = [
     FaultCode::IoError,
 ];
 
+/// A byte limit as people read it: `16 MiB`, or a plain count when not whole mebibytes.
+pub(crate) fn size(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 impl FaultCode {
     /// The `faultCode` a client sees.
-    pub const fn code(self) -> i32 {
+    pub(crate) const fn code(self) -> i32 {
         self as i32
     }
 
-    /// What the code means, for the documentation.
-    pub const fn meaning(self) -> &'static str {
+    /// What the code means, for the documentation (limits rendered from their constants).
+    pub(crate) fn meaning(self) -> String {
         match self {
             FaultCode::NotFound => {
                 "not found: missing, a dot-file, a special file, or outside the served directory"
@@ -103,7 +94,11 @@ impl FaultCode {
             FaultCode::PermissionDenied => "permission denied",
             FaultCode::BadArguments => "bad arguments: wrong number or types",
             FaultCode::TooLarge => {
-                "too large: over 16 MiB of file contents or 32768 listed entries in one request, or a body over 1 MiB"
+                return format!(
+                    "too large: over {} of file contents or {MAX_ENTRIES} listed entries in one \
+                     request",
+                    size(MAX_READ),
+                )
             }
             FaultCode::MalformedRequest => {
                 "malformed request: not a methodCall document (a DOCTYPE is refused)"
@@ -112,18 +107,19 @@ impl FaultCode {
             FaultCode::NotADirectory => "not a directory",
             FaultCode::IoError => "I/O error reading the served directory",
         }
+        .to_owned()
     }
 }
 
 /// A failed call: the `faultCode` and `faultString` of the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    pub code: FaultCode,
-    pub message: String,
+pub(crate) struct Fault {
+    pub(crate) code: FaultCode,
+    pub(crate) message: String,
 }
 
 impl Fault {
-    pub fn new(code: FaultCode, message: impl Into<String>) -> Fault {
+    pub(crate) fn new(code: FaultCode, message: impl Into<String>) -> Fault {
         Fault {
             code,
             message: message.into(),
@@ -131,12 +127,12 @@ impl Fault {
     }
 
     /// The one answer for every name that cannot be served.
-    pub fn not_found() -> Fault {
+    pub(crate) fn not_found() -> Fault {
         Fault::new(FaultCode::NotFound, "not found")
     }
 
     /// The `{faultCode, faultString}` struct, as a response and a multicall item carry it.
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         Value::Struct(vec![
             ("faultCode".into(), Value::Int(self.code.code().into())),
             ("faultString".into(), Value::Str(self.message.clone())),
@@ -154,45 +150,21 @@ impl From<FsError> for Fault {
     }
 }
 
-/// Answers one request body with a complete `methodResponse` document, reading file
-/// contents through `fs` itself.
-pub fn handle_call(body: &[u8], fs: &dyn Fs, config: &Config) -> String {
-    handle_call_with(body, fs, &FsContents(fs), config)
-}
-
-/// Answers one request body with a complete `methodResponse` document, reading file
-/// contents through `reader` (metadata and listings still come from `fs`).
-pub fn handle_call_with(
-    body: &[u8],
-    fs: &dyn Fs,
-    reader: &dyn FileReader,
-    config: &Config,
-) -> String {
-    let result = if body.len() as u64 > MAX_BODY {
-        Err(Fault::new(FaultCode::TooLarge, "request body over 1 MiB"))
-    } else {
-        match value::parse_call(body) {
-            Ok(call) => methods::dispatch(
-                &methods::Context::new(fs, reader, config),
-                &call.method,
-                &call.params,
-            ),
-            Err(error) => Err(Fault::new(
-                FaultCode::MalformedRequest,
-                format!("bad request: {error}"),
-            )),
-        }
+/// Answers one request body (at most [`MAX_BODY`] bytes: the router asks the glue for no
+/// more, and a larger one is a 413) with a complete `methodResponse` document.
+pub(crate) fn handle_call(body: &[u8], fs: &dyn Fs, config: &Config) -> String {
+    let result = match value::parse_call(body) {
+        Ok(call) => methods::dispatch(
+            &methods::Context::new(fs, config),
+            &call.method,
+            &call.params,
+        ),
+        Err(error) => Err(Fault::new(
+            FaultCode::MalformedRequest,
+            format!("bad request: {error}"),
+        )),
     };
     response(&result)
-}
-
-/// [`Fs::read`] as a [`FileReader`], for hosts whose filesystem reads contents itself.
-struct FsContents<'a>(&'a dyn Fs);
-
-impl FileReader for FsContents<'_> {
-    fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
-        self.0.read(path, offset, len)
-    }
 }
 
 fn response(result: &Result<Value, Fault>) -> String {
@@ -214,236 +186,4 @@ fn response(result: &Result<Value, Fault>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::testing::fixture;
-    use super::value::parse_response;
-    use super::*;
-
-    fn answer(body: &[u8]) -> Result<Value, (i64, String)> {
-        let (fs, reader) = fixture();
-        let xml = handle_call_with(body, &fs, &reader, &Config::default());
-        assert!(
-            xml.starts_with("<?xml version=\"1.0\"?>\n<methodResponse>"),
-            "{xml}"
-        );
-        parse_response(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}: {xml}"))
-    }
-
-    fn call(method: &str, params: &str) -> Vec<u8> {
-        format!("<?xml version='1.0'?>\n<methodCall>\n<methodName>{method}</methodName>\n<params>\n{params}</params>\n</methodCall>\n").into_bytes()
-    }
-
-    #[test]
-    fn fault_table_is_stable() {
-        let codes: Vec<i32> = FAULTS.iter().map(|f| f.code()).collect();
-        assert_eq!(codes, (1..=9).collect::<Vec<i32>>());
-        for fault in FAULTS {
-            assert!(!fault.meaning().is_empty());
-        }
-        assert!(FaultCode::TooLarge.meaning().contains("16 MiB"));
-        assert!(FaultCode::TooLarge
-            .meaning()
-            .contains(&MAX_ENTRIES.to_string()));
-    }
-
-    #[test]
-    fn whole_documents() {
-        let body = call(
-            "files.read",
-            "<param><value><string>docs/a.txt</string></value></param>",
-        );
-        assert_eq!(
-            answer(&body),
-            Ok(Value::Base64(b"hello <&> world\n".to_vec()))
-        );
-        let (fs, reader) = fixture();
-        let xml = handle_call_with(&body, &fs, &reader, &Config::default());
-        assert_eq!(
-            xml,
-            "<?xml version=\"1.0\"?>\n<methodResponse><params><param><value><base64>aGVsbG8gPCY+IHdvcmxkCg==</base64></value></param></params></methodResponse>\n"
-        );
-        let fault = handle_call_with(b"<nope", &fs, &reader, &Config::default());
-        assert!(
-            fault.starts_with("<?xml version=\"1.0\"?>\n<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>6</int></value></member><member><name>faultString</name><value><string>bad request: "),
-            "{fault}"
-        );
-    }
-
-    #[test]
-    fn the_wired_entry_point_reads_through_fs() {
-        // `handle_call` reads contents with `Fs::read`; MemFs fills a file with its path.
-        let (fs, _) = fixture();
-        let xml = handle_call(
-            &call("files.read", "<param><value>docs/a.txt</value></param>"),
-            &fs,
-            &Config::default(),
-        );
-        let got = parse_response(xml.as_bytes()).unwrap();
-        assert_eq!(got, Ok(Value::Base64(b"docs/a.txtdocs/a".to_vec())));
-    }
-
-    #[test]
-    fn malformed_bodies_are_fault_6() {
-        let deep = format!(
-            "<methodCall><methodName>files.list</methodName><params><param>{}{}</param></params></methodCall>",
-            "<value><array><data>".repeat(1000),
-            "</data></array></value>".repeat(1000)
-        );
-        let bodies: &[&[u8]] = &[
-            b"",
-            b"\xff\xfe\x00",
-            b"<methodCall><methodName>files.list",
-            b"<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><methodCall><methodName>&e;</methodName></methodCall>",
-            b"<!DOCTYPE a [<!ENTITY a \"xxxxxxxxxxxxxxxx\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">]><methodCall><methodName>&c;</methodName></methodCall>",
-            b"<methodCall><methodName>system.listMethods</methodName></methodCall><!-- --><x/>",
-            b"<methodResponse><params/></methodResponse>",
-            deep.as_bytes(),
-        ];
-        for body in bodies {
-            match answer(body) {
-                Err((6, text)) => assert!(text.starts_with("bad request: "), "{text}"),
-                other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
-            }
-        }
-        let doctype = answer(b"<!DOCTYPE methodCall><methodCall><methodName>system.listMethods</methodName></methodCall>");
-        assert_eq!(
-            doctype,
-            Err((6, "bad request: DOCTYPE is not allowed".to_owned()))
-        );
-    }
-
-    #[test]
-    fn oversized_bodies_are_fault_5() {
-        let mut body = call("system.listMethods", "");
-        body.resize(MAX_BODY as usize + 1, b' ');
-        assert!(matches!(answer(&body), Err((5, _))));
-        body.truncate(MAX_BODY as usize);
-        assert!(matches!(answer(&body), Ok(Value::Array(_))));
-    }
-
-    #[test]
-    fn fault_strings_are_escaped() {
-        let got = answer(&call("<&>", ""));
-        assert!(matches!(got, Err((6, _))), "{got:?}");
-        let got = answer(&call("no.such&amp;&lt;method&gt;", ""));
-        assert_eq!(
-            got,
-            Err((7, "unknown method \"no.such&<method>\"".to_owned()))
-        );
-    }
-
-    #[test]
-    fn a_reader_that_oversupplies_is_cut_to_the_length() {
-        struct Greedy;
-        impl FileReader for Greedy {
-            fn read(&self, _: &SafePath, _: u64, _: u64) -> Result<Vec<u8>, FsError> {
-                Ok(vec![b'x'; 100])
-            }
-        }
-        let (fs, _) = fixture();
-        let xml = handle_call_with(
-            &call(
-                "files.read",
-                "<param><value>docs/a.txt</value></param><param><value><int>0</int></value></param><param><value><int>3</int></value></param>",
-            ),
-            &fs,
-            &Greedy,
-            &Config::default(),
-        );
-        assert_eq!(
-            parse_response(xml.as_bytes()).unwrap(),
-            Ok(Value::Base64(b"xxx".to_vec()))
-        );
-    }
-}
-
-#[cfg(test)]
-mod properties {
-    use super::testing::fixture;
-    use super::value::{encode, parse_response, Value};
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Pieces of method calls, shuffled: the answer is always a well-formed response.
-    fn scrambled_call() -> impl Strategy<Value = Vec<u8>> {
-        let piece = prop_oneof![
-            Just("<methodCall>".to_owned()),
-            Just("</methodCall>".to_owned()),
-            Just("<methodName>files.read</methodName>".to_owned()),
-            Just("<methodName>system.multicall</methodName>".to_owned()),
-            Just("<params>".to_owned()),
-            Just("</params>".to_owned()),
-            Just("<param>".to_owned()),
-            Just("</param>".to_owned()),
-            Just("<value>".to_owned()),
-            Just("</value>".to_owned()),
-            Just("<array><data>".to_owned()),
-            Just("</data></array>".to_owned()),
-            Just("<struct><member><name>methodName</name>".to_owned()),
-            Just("</member></struct>".to_owned()),
-            Just("<int>-1</int>".to_owned()),
-            Just("<i8>99999999999</i8>".to_owned()),
-            Just("<double>1e300</double>".to_owned()),
-            Just("<string>../..</string>".to_owned()),
-            Just("docs/a.txt".to_owned()),
-            Just("<nil/>".to_owned()),
-            Just("<!DOCTYPE x>".to_owned()),
-            Just("&amp;".to_owned()),
-            Just("&".to_owned()),
-            Just("<".to_owned()),
-            "\\PC{0,4}",
-        ];
-        prop::collection::vec(piece, 0..24).prop_map(|p| p.concat().into_bytes())
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
-
-        #[test]
-        fn any_bytes_get_a_response(body in prop::collection::vec(any::<u8>(), 0..256)) {
-            let (fs, reader) = fixture();
-            let xml = handle_call_with(&body, &fs, &reader, &Config::default());
-            prop_assert!(parse_response(xml.as_bytes()).is_ok(), "{}", xml);
-        }
-
-        #[test]
-        fn scrambled_calls_get_a_response(body in scrambled_call()) {
-            let (fs, reader) = fixture();
-            let xml = handle_call_with(&body, &fs, &reader, &Config::default());
-            prop_assert!(parse_response(xml.as_bytes()).is_ok(), "{}", xml);
-        }
-
-        /// Whatever a multicall asks, each item answers in the shape Python's MultiCall
-        /// iterates: a one-element array or a fault struct.
-        #[test]
-        fn multicall_items_keep_their_shape(
-            names in prop::collection::vec(prop_oneof![
-                Just("files.read"), Just("files.stat"), Just("files.list"),
-                Just("system.multicall"), Just("nope"), Just("system.methodHelp"),
-            ], 0..8),
-            paths in prop::collection::vec("[./a-z%\\\\]{0,12}", 8),
-        ) {
-            let calls: Vec<Value> = names.iter().zip(&paths).map(|(name, path)| {
-                Value::Struct(vec![
-                    ("methodName".into(), Value::Str((*name).into())),
-                    ("params".into(), Value::Array(vec![Value::Str(path.clone())])),
-                ])
-            }).collect();
-            let mut body = String::from("<methodCall><methodName>system.multicall</methodName><params><param>");
-            encode(&mut body, &Value::Array(calls));
-            body.push_str("</param></params></methodCall>");
-            let (fs, reader) = fixture();
-            let xml = handle_call_with(body.as_bytes(), &fs, &reader, &Config::default());
-            let Ok(Ok(Value::Array(items))) = parse_response(xml.as_bytes()) else {
-                return Err(TestCaseError::fail(xml));
-            };
-            prop_assert_eq!(items.len(), names.len());
-            for item in items {
-                let ok = matches!(&item, Value::Array(one) if one.len() == 1)
-                    || matches!((item.member("faultCode"), item.member("faultString")),
-                        (Some(Value::Int(_)), Some(Value::Str(_))));
-                prop_assert!(ok, "{:?}", item);
-            }
-        }
-    }
-}
+mod tests;

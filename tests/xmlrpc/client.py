@@ -4,6 +4,7 @@ usage: client.py URL ROOT   (ROOT: the served directory, to compare against)
 Prints one line per check and exits non-zero on the first failure.
 """
 
+import datetime
 import http.client
 import os
 import sys
@@ -64,6 +65,10 @@ check("fault too large", fault(lambda: proxy.files.read("/big.bin")) == 5)
 check("fault unknown method", fault(lambda: proxy.no.such.method()) == 7)
 check("fault not a directory", fault(lambda: proxy.files.list("/hello.txt")) == 8)
 check("fault hidden", fault(lambda: proxy.files.read("/.env")) == 1)
+# Python writes dateTime as YYYYMMDDTHH:MM:SS, the one form the server reads: the document
+# parses, and only the argument's type is wrong (4, not 6 for a malformed request).
+when = datetime.datetime(2023, 11, 14, 22, 13, 20)
+check("dateTime argument is read, then refused", fault(lambda: proxy.files.stat(when)) == 4)
 for attack in ["../canary.txt", "/../canary.txt", "/docs/../../canary.txt", "%2e%2e/canary.txt",
                "..\\canary.txt", "/docs/escape/canary.txt", "/escape.txt", "a\x00b"]:
     try:

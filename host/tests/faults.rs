@@ -2,20 +2,9 @@
 //! component gets a 500 (or a cut connection once it has started streaming), and the very
 //! next request is served normally, with the host's memory back near its baseline.
 
-mod common;
-
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{raw_status, Fixture};
-
-fn faulty_wasm() -> PathBuf {
-    match std::env::var_os("SANDSERVE_FAULTY_WASM") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("target/guests/wasm32-wasip2/release/faulty.wasm"),
-    }
-}
+use sandserve_testkit::{faulty_wasm, native_host, raw_status, Fixture};
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -28,18 +17,18 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[test]
 fn each_fault_is_a_500_and_the_next_request_succeeds() {
-    if common::skip_unless_native("each_fault_is_a_500_and_the_next_request_succeeds") {
-        return;
-    }
     let fx = Fixture::new();
     let wasm = faulty_wasm();
-    let server = fx.serve(&[
-        "-q",
-        "--component",
-        wasm.to_str().unwrap(),
-        "--cpu-limit",
-        "300ms",
-    ]);
+    let server = fx.serve_on(
+        &native_host!(),
+        &[
+            "-q",
+            "--component",
+            wasm.to_str().unwrap(),
+            "--cpu-limit",
+            "300ms",
+        ],
+    );
     assert_eq!(server.get("/ok").text(), "ok");
     for fault in ["/trap", "/alloc", "/loop", "/no-response"] {
         let started = Instant::now();
@@ -58,18 +47,18 @@ fn each_fault_is_a_500_and_the_next_request_succeeds() {
 
 #[test]
 fn a_guest_that_spins_mid_stream_loses_its_connection() {
-    if common::skip_unless_native("a_guest_that_spins_mid_stream_loses_its_connection") {
-        return;
-    }
     let fx = Fixture::new();
     let wasm = faulty_wasm();
-    let server = fx.serve(&[
-        "-q",
-        "--component",
-        wasm.to_str().unwrap(),
-        "--cpu-limit",
-        "300ms",
-    ]);
+    let server = fx.serve_on(
+        &native_host!(),
+        &[
+            "-q",
+            "--component",
+            wasm.to_str().unwrap(),
+            "--cpu-limit",
+            "300ms",
+        ],
+    );
     let raw = server.raw(b"GET /stream-loop HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(raw_status(&raw), Some(200));
     let text = String::from_utf8_lossy(&raw);
@@ -84,12 +73,12 @@ fn a_guest_that_spins_mid_stream_loses_its_connection() {
 
 #[test]
 fn memory_returns_to_baseline_after_exhaustion() {
-    if common::skip_unless_native("memory_returns_to_baseline_after_exhaustion") {
-        return;
-    }
     let fx = Fixture::new();
     let wasm = faulty_wasm();
-    let server = fx.serve(&["-q", "--component", wasm.to_str().unwrap()]);
+    let server = fx.serve_on(
+        &native_host!(),
+        &["-q", "--component", wasm.to_str().unwrap()],
+    );
     for _ in 0..50 {
         assert_eq!(server.get("/ok").status, 200);
     }
@@ -111,14 +100,14 @@ fn memory_returns_to_baseline_after_exhaustion() {
 
 #[test]
 fn the_real_component_is_unaffected_by_a_faulty_neighbour() {
-    if common::skip_unless_native("the_real_component_is_unaffected_by_a_faulty_neighbour") {
-        return;
-    }
     let fx = Fixture::new();
     fx.write("f.txt", "fine");
     let wasm = faulty_wasm();
-    let faulty = fx.serve(&["-q", "--component", wasm.to_str().unwrap()]);
-    let real = fx.serve(&["-q"]);
+    let faulty = fx.serve_on(
+        &native_host!(),
+        &["-q", "--component", wasm.to_str().unwrap()],
+    );
+    let real = fx.serve_on(&native_host!(), &["-q"]);
     assert_eq!(faulty.get("/trap").status, 500);
     assert_eq!(real.get("/f.txt").text(), "fine");
 }

@@ -1,28 +1,17 @@
 //! The host's limits, each provoked over a raw socket: oversized request lines and heads,
 //! slow-loris clients, a full instance pool, and the bound on open connections.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{raw_status, Fixture};
-
-fn faulty_wasm() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/guests/wasm32-wasip2/release/faulty.wasm")
-}
+use sandserve_testkit::{faulty_wasm, native_host, raw_status, Fixture};
 
 #[test]
 fn request_line_over_64k_is_414_and_big_heads_are_431() {
-    if common::skip_unless_native("request_line_over_64k_is_414_and_big_heads_are_431") {
-        return;
-    }
     let fx = Fixture::new();
     fx.write("f.txt", "x");
-    let server = fx.serve(&["-q"]);
+    let server = fx.serve_on(&native_host!(), &["-q"]);
     let long = format!(
         "GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "a".repeat(70 * 1024)
@@ -52,12 +41,9 @@ fn request_line_over_64k_is_414_and_big_heads_are_431() {
 
 #[test]
 fn slow_loris_is_dropped_after_the_header_timeout() {
-    if common::skip_unless_native("slow_loris_is_dropped_after_the_header_timeout") {
-        return;
-    }
     let fx = Fixture::new();
     fx.write("f.txt", "x");
-    let server = fx.serve(&["-q", "--header-timeout", "1s"]);
+    let server = fx.serve_on(&native_host!(), &["-q", "--header-timeout", "1s"]);
     let mut slow = TcpStream::connect(server.addr).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -75,22 +61,22 @@ fn slow_loris_is_dropped_after_the_header_timeout() {
 
 #[test]
 fn a_full_pool_answers_503_after_the_queue_timeout() {
-    if common::skip_unless_native("a_full_pool_answers_503_after_the_queue_timeout") {
-        return;
-    }
     let fx = Fixture::new();
     let wasm = faulty_wasm();
-    let server = fx.serve(&[
-        "-q",
-        "--component",
-        wasm.to_str().unwrap(),
-        "--max-concurrent",
-        "1",
-        "--queue-timeout",
-        "200ms",
-        "--cpu-limit",
-        "3s",
-    ]);
+    let server = fx.serve_on(
+        &native_host!(),
+        &[
+            "-q",
+            "--component",
+            wasm.to_str().unwrap(),
+            "--max-concurrent",
+            "1",
+            "--queue-timeout",
+            "200ms",
+            "--cpu-limit",
+            "3s",
+        ],
+    );
     std::thread::scope(|scope| {
         let busy = scope.spawn(|| server.get("/loop"));
         std::thread::sleep(Duration::from_millis(300));
@@ -103,12 +89,9 @@ fn a_full_pool_answers_503_after_the_queue_timeout() {
 
 #[test]
 fn connections_past_the_bound_wait_their_turn() {
-    if common::skip_unless_native("connections_past_the_bound_wait_their_turn") {
-        return;
-    }
     let fx = Fixture::new();
     fx.write("f.txt", "x");
-    let server = fx.serve(&["-q", "--max-connections", "2"]);
+    let server = fx.serve_on(&native_host!(), &["-q", "--max-connections", "2"]);
     let idle: Vec<TcpStream> = (0..2)
         .map(|_| TcpStream::connect(server.addr).unwrap())
         .collect();

@@ -1,0 +1,41 @@
+//! HTML text escaping, for every page the component generates (listings, search results,
+//! the XML-RPC documentation, error pages): text and double- or single-quoted attribute
+//! values (HTML Living Standard §13.1.2.3, §13.5) can then hold any name from the disk.
+
+/// Escapes `text` for element content and quoted attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Appends `text` to `out`, escaped as [`escape`] does, without a temporary string.
+pub(crate) fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_characters_become_references() {
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escape("naïve 日本"), "naïve 日本");
+        let mut out = String::from("x");
+        push_escaped(&mut out, "&");
+        assert_eq!(out, "x&amp;");
+    }
+}

@@ -1,0 +1,166 @@
+use super::*;
+use crate::fs::Metadata;
+
+fn entry(name: &str, kind: Kind, size: u64, seconds: u64) -> DirEntry {
+    DirEntry {
+        name: name.to_owned(),
+        meta: Metadata {
+            kind,
+            size,
+            modified: Some(Timestamp {
+                seconds,
+                nanoseconds: 5,
+            }),
+        },
+        symlink: false,
+    }
+}
+
+fn names(entries: &[DirEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.name.as_str()).collect()
+}
+
+#[test]
+fn escapes_text_and_encodes_links() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("a b.txt", "a%20b.txt", "a b.txt"),
+        ("100%.txt", "100%25.txt", "100%.txt"),
+        ("a#b", "a%23b", "a#b"),
+        ("q?.txt", "q%3F.txt", "q?.txt"),
+        ("say \"hi\"", "say%20%22hi%22", "say &quot;hi&quot;"),
+        ("<script>", "%3Cscript%3E", "&lt;script&gt;"),
+        ("a&b", "a%26b", "a&amp;b"),
+        ("it's", "it%27s", "it&#39;s"),
+        ("naïve", "na%C3%AFve", "naïve"),
+        ("日本.txt", "%E6%97%A5%E6%9C%AC.txt", "日本.txt"),
+    ];
+    for (name, href, text) in cases {
+        let html = render_html(
+            &SafePath::root(),
+            &[entry(name, Kind::File, 3, 1)],
+            &ListingQuery::default(),
+            "",
+            false,
+        );
+        let row = format!("<a href=\"{href}\">{text}</a>");
+        assert!(html.contains(&row), "{name}: want {row} in\n{html}");
+    }
+}
+
+#[test]
+fn page_shape() {
+    let dir = SafePath::parse("/docs/a%26b/").unwrap();
+    let mut link = entry("link.txt", Kind::File, 5, 1);
+    link.symlink = true;
+    let html = render_html(
+        &dir,
+        &[
+            entry("sub", Kind::Dir, 4096, 1),
+            entry("f.bin", Kind::File, 2048, 1_700_000_000),
+            link,
+        ],
+        &ListingQuery::default(),
+        "",
+        false,
+    );
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    assert!(html.contains("name=\"viewport\""));
+    assert!(html.contains("prefers-color-scheme:dark"));
+    assert!(html.contains("<title>Index of /docs/a&amp;b/</title>"));
+    assert!(html.contains("<h1>Index of /docs/a&amp;b/</h1>"));
+    assert!(html.contains("<a href=\"/\">home</a> / <a href=\"/docs/\">docs</a> / <a href=\"/docs/a%26b/\">a&amp;b</a>"));
+    assert!(html.contains("<a href=\"../\">../</a>"));
+    assert!(html.contains("<a href=\"sub/\">sub/</a>"));
+    assert!(html.contains("<td title=\"2048\">2.0 KiB</td>"));
+    assert!(html.contains("2023-11-14T22:13:20Z"));
+    assert!(html.contains("title=\"symbolic link\""));
+    assert!(html.contains("1 directory, 2 files"));
+    assert!(html.contains("href=\"?download=tar\""));
+    assert!(html.contains("<th scope=\"col\" aria-sort=\"ascending\"><a href=\"?sort=name&amp;order=desc\">Name</a></th>"));
+    assert!(html.contains("<th scope=\"col\"><a href=\"?sort=size&amp;order=asc\">Size</a></th>"));
+    assert!(!html.contains("<script"));
+    assert!(
+        !html.contains("enctype=\"multipart/form-data\""),
+        "no upload form without --upload"
+    );
+    assert!(html.contains("<form role=\"search\""), "but a search box");
+    let root = render_html(&SafePath::root(), &[], &ListingQuery::default(), "", false);
+    assert!(!root.contains("href=\"../\""));
+    let mounted = render_html(&dir, &[], &ListingQuery::default(), "/files", false);
+    assert!(mounted.contains("<a href=\"/files/\">home</a> / <a href=\"/files/docs/\">docs</a>"));
+}
+
+#[test]
+fn upload_form_after_the_table_before_the_footer() {
+    let html = render_html(
+        &SafePath::parse("/docs/").unwrap(),
+        &[entry("a.txt", Kind::File, 1, 1)],
+        &ListingQuery::default(),
+        "",
+        true,
+    );
+    let form = html
+        .find("<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\"")
+        .expect("a multipart form posting to the directory");
+    assert!(html[form..].contains("<input type=\"file\" name=\"file\" multiple"));
+    assert!(html.find("</table>").unwrap() < form);
+    assert!(form < html.find("<footer>").unwrap());
+    assert!(!html.contains("<script"), "the form needs no JavaScript");
+}
+
+#[test]
+fn markup_per_entry_stays_under_200_bytes() {
+    let dir = SafePath::parse("/many/").unwrap();
+    let entries: Vec<DirEntry> = (0..1000)
+        .map(|i| {
+            entry(
+                &format!("file-{i:04}.txt"),
+                Kind::File,
+                123_456,
+                1_700_000_000,
+            )
+        })
+        .collect();
+    let empty = render_html(&dir, &[], &ListingQuery::default(), "", false).len();
+    let full = render_html(&dir, &entries, &ListingQuery::default(), "", false).len();
+    let per_entry = (full - empty) / entries.len();
+    assert!(per_entry < 200, "{per_entry} bytes per entry");
+}
+
+#[test]
+fn json_shape_and_escaping() {
+    let mut link = entry("ln", Kind::File, 7, 1);
+    link.symlink = true;
+    let json = render_json(
+        &SafePath::parse("/d%22ir/").unwrap(),
+        &[
+            entry("quote\"back\\slash\nnl\u{1}", Kind::File, 12, 1_700_000_000),
+            entry("sub", Kind::Dir, 0, 1),
+            link,
+        ],
+    );
+    assert_eq!(
+        json,
+        "{\"path\": \"/d\\\"ir/\", \"entries\": [\
+         {\"name\": \"quote\\\"back\\\\slash\\nnl\\u0001\", \"type\": \"file\", \"size\": 12, \"modified\": \"2023-11-14T22:13:20Z\"}, \
+         {\"name\": \"sub\", \"type\": \"dir\", \"size\": 0, \"modified\": \"1970-01-01T00:00:01Z\"}, \
+         {\"name\": \"ln\", \"type\": \"symlink\", \"size\": 7, \"modified\": \"1970-01-01T00:00:01Z\"}]}\n"
+    );
+}
+
+#[test]
+fn human_sizes() {
+    let cases = [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1536, "1.5 KiB"),
+        (5 << 20, "5.0 MiB"),
+        (u64::MAX, "16.0 EiB"),
+    ];
+    for (bytes, want) in cases {
+        let mut out = String::new();
+        push_human_size(&mut out, bytes);
+        assert_eq!(out, want);
+    }
+}

@@ -1,0 +1,132 @@
+//! The request as the router sees it: the method, the target parsed once into a path and a
+//! query, the header fields, and the body when the route asked for one.
+//!
+//! The target is origin-form (RFC 9110 §7.1): a path, then an optional `?query`. A fragment
+//! never travels in a request, but a `#` that does is cut off with whatever follows, so it can
+//! neither name a file nor reach the query.
+
+use std::cell::{RefCell, RefMut};
+use std::fmt;
+use std::rc::Rc;
+
+use http::{HeaderMap, Method};
+
+use crate::path::{PathError, SafePath};
+use crate::upload::Source;
+
+/// The parts of a request the file server reads.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    /// The target's path inside the root, or why it cannot name anything there.
+    pub(crate) path: Result<SafePath, PathError>,
+    /// The query after `?`, still encoded; `None` when the target has no `?`.
+    pub(crate) query: Option<String>,
+    pub(crate) headers: HeaderMap,
+    /// Read only when the router asked for it (see `router::body_limit`).
+    pub(crate) body: RequestBody,
+}
+
+/// A request body, as far as the glue read it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum RequestBody {
+    #[default]
+    Unread,
+    Read(Vec<u8>),
+    /// Over the route's limit: refused without being read whole.
+    TooLarge,
+    /// Left for the route to read as it arrives (uploads: see `router::streams_body`).
+    Stream(BodyStream),
+}
+
+/// A body the route reads as it arrives, chunk by chunk. Shared, so a `Request` stays a
+/// plain value that can be cloned and compared.
+#[derive(Clone)]
+pub(crate) struct BodyStream(Rc<RefCell<dyn Source>>);
+
+impl BodyStream {
+    pub(crate) fn new(source: impl Source + 'static) -> BodyStream {
+        BodyStream(Rc::new(RefCell::new(source)))
+    }
+
+    /// The body's reader; a route reads it once.
+    pub(crate) fn source(&self) -> RefMut<'_, dyn Source> {
+        self.0.borrow_mut()
+    }
+}
+
+impl fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BodyStream")
+    }
+}
+
+/// Two requests have the same streamed body only if they share its reader.
+impl PartialEq for BodyStream {
+    fn eq(&self, other: &BodyStream) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for BodyStream {}
+
+impl Request {
+    /// A request for `target` (path and query, as received), its body not yet read.
+    pub(crate) fn new(method: Method, target: &str, headers: HeaderMap) -> Request {
+        let target = target.split_once('#').map_or(target, |(before, _)| before);
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path, Some(query.to_owned())),
+            None => (target, None),
+        };
+        Request {
+            method,
+            path: SafePath::parse(path),
+            query,
+            headers,
+            body: RequestBody::Unread,
+        }
+    }
+
+    /// The query, or the empty string when there is none.
+    pub(crate) fn query_str(&self) -> &str {
+        self.query.as_deref().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_splits_once() {
+        let cases: &[(&str, Result<&str, PathError>, Option<&str>)] = &[
+            ("/a/b", Ok("/a/b"), None),
+            ("/a/?sort=size", Ok("/a/"), Some("sort=size")),
+            ("/a?x=1?y=2", Ok("/a"), Some("x=1?y=2")),
+            ("/a#frag?x=1", Ok("/a"), None),
+            (
+                "/a?x=/../../etc/passwd",
+                Ok("/a"),
+                Some("x=/../../etc/passwd"),
+            ),
+            ("/a?x=1#frag", Ok("/a"), Some("x=1")),
+            ("/?", Ok("/"), Some("")),
+            ("", Err(PathError::BadRequest), None),
+            ("*", Err(PathError::BadRequest), None),
+            ("/%2e%2e/x", Err(PathError::NotFound), None),
+        ];
+        for (target, path, query) in cases {
+            let request = Request::new(Method::GET, target, HeaderMap::new());
+            assert_eq!(
+                request
+                    .path
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .map_err(|e| *e),
+                path.map(str::to_owned),
+                "{target:?}"
+            );
+            assert_eq!(request.query.as_deref(), *query, "{target:?}");
+        }
+    }
+}

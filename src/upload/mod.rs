@@ -1,0 +1,299 @@
+//! Uploads, only with `--upload`: `PUT /path/name` stores its body as a new file (what
+//! `curl -T file URL/` sends), and `POST /dir/` stores the files of a `multipart/form-data`
+//! form (the listing's upload form, RFC 7578) in that directory.
+//!
+//! Rules, the same for both:
+//! - A file is only ever created, never replaced: a name that exists (file, directory or
+//!   link) is `409 Conflict` and stays as it was. Missing parent directories are created.
+//! - Names follow the `SafePath` rules (`400`/`404` otherwise); a dot-file name, or a
+//!   dot-directory on the way, is `403` unless `--hidden` (the one rule of `visibility.rs`).
+//!   A form's file name must be one path segment: one that is `.` or `..`, or holds `/`,
+//!   `\`, NUL or a control character, is `400`. Where the sandbox refuses a path (a link out
+//!   of the root) nothing is written.
+//! - A body over `--max-upload` is `413`: refused unread when its `Content-Length` says so,
+//!   or as soon as a chunked body grows past it.
+//! - A request stores everything it sent or nothing (see `store.rs`): a body that breaks
+//!   off, a full disk or a taken name leaves no file and no temporary file behind.
+//! - Memory stays flat: the body is read [`CHUNK`] bytes at a time and written on at once.
+//!
+//! Success is `201 Created` (with `Location` for `PUT`); a form post from a browser is sent
+//! back to the directory with `303 See Other`, and a script that prefers JSON gets `201`
+//! with the list of stored files.
+
+pub(crate) mod multipart;
+pub(crate) mod store;
+#[cfg(test)]
+mod testing;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use http::{Method, StatusCode};
+
+use crate::config::Config;
+use crate::fs::Fs;
+use crate::listing::push_json_string;
+use crate::path::{PathError, SafePath};
+use crate::query::prefers_json;
+use crate::reply::Reply;
+use crate::request::{BodyStream, Request, RequestBody};
+use multipart::{Event, Parser};
+use store::Batch;
+pub(crate) use store::{BodyError, Source, Store, Stored};
+
+/// The most body bytes read (and written) at a time.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// How long a body may send nothing before the upload is abandoned (`408`), so a stalled
+/// client cannot hold a request slot forever.
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether the router hands this request here (and the glue leaves its body to be streamed).
+pub(crate) fn is_upload(request: &Request, config: &Config) -> bool {
+    config.upload && (request.method == Method::PUT || request.method == Method::POST)
+}
+
+/// The methods a path allows (RFC 9110 §10.2.1): uploads add `PUT` for a file name and
+/// `POST` for a directory (a path ending in `/`).
+pub(crate) fn allow(request: &Request, config: &Config) -> HeaderValue {
+    let dir = request
+        .path
+        .as_ref()
+        .is_ok_and(SafePath::has_trailing_slash);
+    HeaderValue::from_static(match (config.upload, dir, config.cors) {
+        (false, _, false) => "GET, HEAD",
+        (false, _, true) => "GET, HEAD, OPTIONS",
+        (true, true, false) => "GET, HEAD, POST",
+        (true, true, true) => "GET, HEAD, POST, OPTIONS",
+        (true, false, false) => "GET, HEAD, PUT",
+        (true, false, true) => "GET, HEAD, PUT, OPTIONS",
+    })
+}
+
+/// Answers an upload request (see [`is_upload`]).
+pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    let result = if request.method == Method::PUT {
+        put(request, fs, config)
+    } else {
+        post(request, fs, config)
+    };
+    result.unwrap_or_else(|status| {
+        let reply = Reply::error(status);
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            reply.header(ALLOW, allow(request, config))
+        } else {
+            reply
+        }
+    })
+}
+
+/// `PUT /path/name`: the body becomes the new file `name`.
+fn put(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
+    let target = writable_path(request, config)?;
+    if target.has_trailing_slash() {
+        return Err(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let declared = declared_length(request, config)?;
+    refuse_taken(fs, &target)?;
+    let (store, body) = (store_of(fs)?, stream_of(request)?);
+    let mut source = body.source();
+    let ((), stored) = Batch::run(store, |batch| {
+        batch.begin(&target)?;
+        let received = receive(&mut *source, config.max_upload, &mut |chunk| {
+            batch.write(chunk)
+        })?;
+        check_length(declared, received)
+    })?;
+    let location = format!("{}{}", config.base_path, target.to_url(false));
+    let reply = Reply::new(StatusCode::CREATED).header(
+        LOCATION,
+        HeaderValue::from_str(&location).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
+    );
+    Ok(stored_reply(reply, request, &stored))
+}
+
+/// `POST /dir/` with `multipart/form-data`: each part with a file name becomes a new file
+/// in `dir`; other parts (plain form fields) are read past.
+fn post(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
+    let dir = writable_path(request, config)?;
+    if !dir.has_trailing_slash() {
+        return Err(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let content_type = request
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut parser = Parser::new(content_type)?;
+    let declared = declared_length(request, config)?;
+    let (store, body) = (store_of(fs)?, stream_of(request)?);
+    let mut source = body.source();
+    let ((), stored) = Batch::run(store, |batch| {
+        let mut on = |event: Event<'_>| match event {
+            Event::Part(head) => match head.filename.filter(|name| !name.is_empty()) {
+                Some(name) => {
+                    let target = file_in(&dir, &name, config)?;
+                    refuse_taken(fs, &target)?;
+                    batch.begin(&target)
+                }
+                None => batch.end(),
+            },
+            Event::Data(bytes) => batch.write(bytes),
+            Event::PartEnd => batch.end(),
+        };
+        let received = receive(&mut *source, config.max_upload, &mut |chunk| {
+            parser.feed(chunk, &mut on)
+        })?;
+        parser.finish()?;
+        check_length(declared, received)
+    })?;
+    if prefers_json(&request.headers) {
+        return Ok(stored_reply(
+            Reply::new(StatusCode::CREATED),
+            request,
+            &stored,
+        ));
+    }
+    let location = format!("{}{}", config.base_path, dir.to_url(true));
+    Ok(Reply::error(StatusCode::SEE_OTHER).header(
+        LOCATION,
+        HeaderValue::from_str(&location).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
+    ))
+}
+
+/// The request's path, if an upload may write there.
+fn writable_path(request: &Request, config: &Config) -> Result<SafePath, StatusCode> {
+    let path = request.path.as_ref().map_err(|error| match error {
+        PathError::BadRequest => StatusCode::BAD_REQUEST,
+        PathError::NotFound => StatusCode::NOT_FOUND,
+    })?;
+    if !config.visibility.shows_path(path) {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    Ok(path.clone())
+}
+
+/// The path of a form's file `name` in `dir`: one plain path segment.
+fn file_in(dir: &SafePath, name: &str, config: &Config) -> Result<SafePath, StatusCode> {
+    let bad = name == "."
+        || name == ".."
+        || name
+            .chars()
+            .any(|c| matches!(c, '/' | '\\') || c.is_control());
+    if bad {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    if !config.visibility.shows_name(name) {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    dir.join(name).ok_or(StatusCode::BAD_REQUEST)
+}
+
+/// `409` early, before any byte is read, when the name is visibly taken; the final link
+/// still refuses a name taken meanwhile.
+fn refuse_taken(fs: &dyn Fs, target: &SafePath) -> Result<(), StatusCode> {
+    match fs.stat(target) {
+        Ok(_) => Err(StatusCode::CONFLICT),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The declared body length: `413` over the limit, before anything is read.
+fn declared_length(request: &Request, config: &Config) -> Result<Option<u64>, StatusCode> {
+    let Some(value) = request.headers.get(CONTENT_LENGTH) else {
+        return Ok(None);
+    };
+    let length = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or(StatusCode::BAD_REQUEST)?;
+    if length > config.max_upload {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    Ok(Some(length))
+}
+
+/// A body shorter (or longer) than declared is broken, however it ended.
+fn check_length(declared: Option<u64>, received: u64) -> Result<(), StatusCode> {
+    match declared {
+        Some(length) if length != received => Err(StatusCode::BAD_REQUEST),
+        _ => Ok(()),
+    }
+}
+
+/// Passes the body to `each`, chunk by chunk, and returns its length; `413` as soon as it
+/// passes `max`.
+fn receive(
+    source: &mut dyn Source,
+    max: u64,
+    each: &mut dyn FnMut(&[u8]) -> Result<(), StatusCode>,
+) -> Result<u64, StatusCode> {
+    let mut received: u64 = 0;
+    while let Some(chunk) = source.next_chunk().map_err(BodyError::status)? {
+        received = received.saturating_add(chunk.len() as u64);
+        if received > max {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        each(&chunk)?;
+    }
+    Ok(received)
+}
+
+fn store_of(fs: &dyn Fs) -> Result<&dyn Store, StatusCode> {
+    // A filesystem with no write side refuses, as a read-only mount does.
+    fs.store().ok_or(StatusCode::FORBIDDEN)
+}
+
+fn stream_of(request: &Request) -> Result<&BodyStream, StatusCode> {
+    match &request.body {
+        RequestBody::Stream(body) => Ok(body),
+        // The glue streams every body `router::streams_body` names: anything else is a bug.
+        _ => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+/// `reply` with what was stored: JSON when the client prefers it, else a line of text.
+fn stored_reply(reply: Reply, request: &Request, stored: &[Stored]) -> Reply {
+    if prefers_json(&request.headers) {
+        return reply.text("application/json; charset=utf-8", stored_json(stored));
+    }
+    let mut text = String::new();
+    for file in stored {
+        let _ = writeln!(text, "stored {} ({} bytes)", file.path, file.size);
+    }
+    reply.text("text/plain; charset=utf-8", text)
+}
+
+/// `{"stored": [{"name": "a.txt", "path": "/dir/a.txt", "size": 5}]}`: `path` is the URL
+/// path from the served root, not percent-encoded, as in search results.
+fn stored_json(stored: &[Stored]) -> String {
+    let mut json = String::from("{\"stored\": [");
+    for (i, file) in stored.iter().enumerate() {
+        if i > 0 {
+            json.push_str(", ");
+        }
+        json.push_str("{\"name\": ");
+        push_json_string(&mut json, file.path.file_name().unwrap_or_default());
+        json.push_str(", \"path\": ");
+        push_json_string(&mut json, &file.path.to_string());
+        let _ = write!(json, ", \"size\": {}}}", file.size);
+    }
+    json.push_str("]}\n");
+    json
+}
+
+/// The listing's upload form: a file input for several files, posting `multipart/form-data`
+/// to the directory the page shows. Plain HTML, so it works without JavaScript.
+pub(crate) fn push_form(html: &mut String) {
+    html.push_str(
+        "<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\" \
+style=\"margin:.75rem 0\"><label>Upload files \
+<input type=\"file\" name=\"file\" multiple required></label> \
+<button type=\"submit\">Upload</button></form>\n",
+    );
+}
+
+#[cfg(test)]
+mod tests;
