@@ -15,6 +15,7 @@ use http_body::Frame;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::guest::Guest;
+use crate::progress::Progress;
 
 /// The guest's body, then its outcome.
 pub(crate) struct GuestBody {
@@ -28,17 +29,25 @@ pub(crate) struct GuestBody {
     sent: u64,
     /// The guest finished the body: nothing more will come from `inner`.
     finished: bool,
+    /// The request's bytes moved, which keep a streaming guest within its CPU budget.
+    progress: Progress,
 }
 
 impl GuestBody {
     /// `expected`: as for the field; `None` for a chunked body, which is read to its end.
-    pub(crate) fn new(inner: HyperOutgoingBody, guest: Guest, expected: Option<u64>) -> Self {
+    pub(crate) fn new(
+        inner: HyperOutgoingBody,
+        guest: Guest,
+        expected: Option<u64>,
+        progress: Progress,
+    ) -> Self {
         GuestBody {
             inner,
             guest: Some(guest),
             expected,
             sent: 0,
             finished: false,
+            progress,
         }
     }
 
@@ -74,6 +83,7 @@ impl http_body::Body for GuestBody {
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Some(data) = frame.data_ref() {
                         self.sent += data.len() as u64;
+                        self.progress.add(data.len());
                     }
                     return Poll::Ready(Some(Ok(frame)));
                 }

@@ -17,7 +17,8 @@ use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
-use crate::state::{meter_cpu, State};
+use crate::progress::Progress;
+use crate::state::{meter_cpu, note_host_calls, State};
 
 /// What an instance is made from: the pre-instantiated component and the fixed context.
 pub(crate) struct Recipe {
@@ -64,6 +65,7 @@ impl Warm {
         let mut store = Store::new(recipe.pre.engine(), state);
         store.limiter(|state| &mut state.memory);
         store.epoch_deadline_callback(meter_cpu);
+        store.call_hook(note_host_calls);
         // Instantiation runs start functions: give it a deadline like any call.
         store.set_epoch_deadline(1);
         let proxy = recipe.pre.instantiate_async(&mut store).await?;
@@ -82,12 +84,13 @@ impl Warm {
         &mut self,
         request: Request<B>,
         response: ResponseSender,
+        progress: Progress,
     ) -> wasmtime::Result<()>
     where
         B: http_body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error> + Send + 'static,
     {
         self.served += 1;
-        self.store.data_mut().cpu.restart();
+        self.store.data_mut().cpu.restart(progress);
         self.store.set_epoch_deadline(1);
         let http = self.store.data_mut();
         let request = http.http().new_incoming_request(Scheme::Http, request)?;

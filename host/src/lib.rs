@@ -16,6 +16,7 @@ mod idle_set;
 mod idle_timeout;
 mod instance;
 pub mod limits;
+mod progress;
 mod readdir;
 mod runtime;
 mod server;

@@ -66,7 +66,7 @@ struct Args {
     #[arg(long, value_name = "SIZE", value_parser = limits::parse_size, default_value = "64M")]
     max_memory: usize,
 
-    /// Guest CPU time per request; waiting on the client does not count (e.g. 10s, 500ms).
+    /// Guest CPU time per request; waiting on the client does not count, and every 2 MiB moved adds 10 ms (e.g. 10s, 500ms).
     #[arg(long, value_name = "TIME", value_parser = limits::parse_duration, default_value = "10s")]
     cpu_limit: Duration,
 

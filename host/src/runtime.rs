@@ -29,6 +29,7 @@ use crate::guest_body::GuestBody;
 use crate::idle_set::{self, IdleSet};
 use crate::instance::{Recipe, ResponseSender, ReusePolicy, Warm};
 use crate::limits::{self, Limits, EPOCH_TICK};
+use crate::progress::{Counted, Progress};
 use crate::readdir;
 use crate::state::State;
 
@@ -113,15 +114,18 @@ impl Runtime {
     {
         let head_only = request.method() == Method::HEAD;
         // Any body type an embedder's router hands over; its errors become wasi:http ones.
+        let progress = Progress::default();
         let request = request.map(|body| {
-            body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
+            let body =
+                body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())));
+            Counted::new(Box::pin(body), progress.clone())
         });
         let slot = self.slots.clone().acquire_owned();
         let Ok(Ok(slot)) = tokio::time::timeout(self.queue_timeout, slot).await else {
             return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
         };
         let (sender, mut receiver) = oneshot::channel();
-        let call = self.call_guest(request, sender);
+        let call = self.call_guest(request, sender, progress.clone());
         let mut guest = Guest::new(call, slot, self.idle.clone(), self.reuse);
         // Run the guest until it hands over a response head, or returns without one.
         let head = std::future::poll_fn(|cx| {
@@ -140,7 +144,8 @@ impl Runtime {
                 } else {
                     content_length(response.headers())
                 };
-                Ok(response.map(|body| GuestBody::new(body, guest, expected).boxed_unsync()))
+                Ok(response
+                    .map(|body| GuestBody::new(body, guest, expected, progress).boxed_unsync()))
             }
             Some(Err(code)) => Err(anyhow!("the component answered with error {code:?}")),
             None => {
@@ -154,7 +159,12 @@ impl Runtime {
 
     /// The guest's side of one request: a warm instance from the idle set or a new one,
     /// then its `handle`.
-    fn call_guest<B>(&self, request: Request<B>, response: ResponseSender) -> Call
+    fn call_guest<B>(
+        &self,
+        request: Request<B>,
+        response: ResponseSender,
+        progress: Progress,
+    ) -> Call
     where
         B: http_body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + 'static,
     {
@@ -172,7 +182,10 @@ impl Runtime {
                     }
                 },
             };
-            let result = warm.handle(request, response).await.map_err(wasm_error);
+            let result = warm
+                .handle(request, response, progress)
+                .await
+                .map_err(wasm_error);
             Returned {
                 warm: Some(warm),
                 result,
@@ -214,6 +227,7 @@ fn start_epoch_ticker(engine: &Engine) {
         .name("sandserve-epoch".into())
         .spawn(move || {
             while let Some(engine) = weak.upgrade() {
+                crate::state::TICKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 engine.increment_epoch();
                 drop(engine);
                 std::thread::sleep(EPOCH_TICK);

@@ -3,15 +3,17 @@
 //! resource table, a CPU meter reset for each request, and a watch on linear memory size.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, StoreContextMut, UpdateDeadline};
+use wasmtime::{CallHook, ResourceLimiter, StoreContextMut, UpdateDeadline};
 use wasmtime_wasi::filesystem::WasiFilesystemCtx;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::limits::EPOCH_TICK;
+use crate::progress::Progress;
 
 /// Store data of one instance. The WASI context (environment, preopen) is built once and
 /// kept across requests: the guest caches the preopen descriptors it got at its first call,
@@ -38,40 +40,89 @@ impl State {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: NoOutgoingRequests,
-            cpu: CpuMeter {
-                used: Duration::ZERO,
-                last: Instant::now(),
-                limit: cpu_time,
-            },
+            cpu: CpuMeter::new(cpu_time),
             memory: MemoryWatch::default(),
         }
     }
 }
 
-/// Guest CPU time spent in the current request.
+/// Epoch ticks since the host started, counted beside the engine's epoch by the ticker
+/// thread, so the CPU meter can tell which ticks passed while its guest was in a host call.
+pub(crate) static TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Guest CPU time spent in the current request, in epoch ticks.
+///
+/// A tick is charged when it passes while the guest is running its own code. Ticks that pass
+/// while it waits in a host call (a client draining a download, an upload arriving, the
+/// disk) are not: the store's call hook tells the meter each time control passes between
+/// the guest and the host (a host call can itself call back into the guest, to allocate its
+/// results). So a guest that streams for minutes while computing little stays within its
+/// budget, and one that computes is stopped. At most two ticks are charged per meter call,
+/// so time a yielded guest spends waiting for its thread is not charged as its own.
 pub(crate) struct CpuMeter {
-    used: Duration,
-    last: Instant,
-    limit: Duration,
+    used: u64,
+    limit: u64,
+    /// Where control is: in the guest's code, or in the host's.
+    in_guest: bool,
+    /// The tick count when control last changed hands, or the meter last ran.
+    since: u64,
+    /// Ticks run in the guest's code since the meter last ran.
+    pending: u64,
+    /// Bytes the request has moved, which extend its budget (see `progress`).
+    progress: Progress,
 }
 
 impl CpuMeter {
-    /// A request starts with none of its CPU time used.
-    pub(crate) fn restart(&mut self) {
-        self.used = Duration::ZERO;
-        self.last = Instant::now();
+    fn new(limit: Duration) -> CpuMeter {
+        let limit = (limit.as_nanos() / EPOCH_TICK.as_nanos()).max(1);
+        CpuMeter {
+            used: 0,
+            limit: u64::try_from(limit).unwrap_or(u64::MAX),
+            in_guest: false,
+            since: TICKS.load(Ordering::Relaxed),
+            pending: 0,
+            progress: Progress::default(),
+        }
+    }
+
+    /// A request starts with none of its CPU time used, and none of its bytes moved.
+    pub(crate) fn restart(&mut self, progress: Progress) {
+        self.used = 0;
+        self.pending = 0;
+        self.since = TICKS.load(Ordering::Relaxed);
+        self.progress = progress;
+    }
+
+    /// Control passes to the guest (`true`) or to the host; the ticks since the last change
+    /// count as the guest's if it had control.
+    fn hand_over(&mut self, to_guest: bool) {
+        let now = TICKS.load(Ordering::Relaxed);
+        if self.in_guest {
+            self.pending += now.saturating_sub(self.since);
+        }
+        self.since = now;
+        self.in_guest = to_guest;
     }
 }
 
-/// Guest CPU accounting, called each time a running guest crosses an epoch tick. Ticks
-/// arrive about `EPOCH_TICK` apart while the guest computes; a longer gap means it was
-/// blocked in a host call (a slow client, the disk), which is charged one tick at most.
+/// The store's call hook: control passing between guest and host.
+pub(crate) fn note_host_calls(
+    mut store: StoreContextMut<'_, State>,
+    hook: CallHook,
+) -> wasmtime::Result<()> {
+    let to_guest = matches!(hook, CallHook::CallingWasm | CallHook::ReturningFromHost);
+    store.data_mut().cpu.hand_over(to_guest);
+    Ok(())
+}
+
+/// Guest CPU accounting, called each time a running guest crosses an epoch tick.
 pub(crate) fn meter_cpu(mut store: StoreContextMut<'_, State>) -> wasmtime::Result<UpdateDeadline> {
     let cpu = &mut store.data_mut().cpu;
-    let now = Instant::now();
-    cpu.used += now.duration_since(cpu.last).min(EPOCH_TICK * 2);
-    cpu.last = now;
-    if cpu.used > cpu.limit {
+    // Only running guest code reaches an epoch check.
+    cpu.hand_over(true);
+    cpu.used += cpu.pending.min(2);
+    cpu.pending = 0;
+    if cpu.used > cpu.limit.saturating_add(cpu.progress.credit()) {
         return Ok(UpdateDeadline::Interrupt);
     }
     // Yielding each tick keeps one busy guest from starving the other requests on its thread.

@@ -113,3 +113,43 @@ fn connections_past_the_bound_wait_their_turn() {
     third.read_to_end(&mut out).unwrap();
     assert_eq!(raw_status(&out), Some(200));
 }
+
+/// `--cpu-limit` counts the guest's own computing: the time it waits in host calls for a
+/// slow client is not charged. An upload trickled in over ten times the limit is stored
+/// whole, while a guest that only computes is stopped (`faults.rs`).
+#[test]
+fn a_slow_client_is_not_charged_as_guest_cpu() {
+    let fx = Fixture::new();
+    let server = fx.serve_on(&native_host!(), &["-q", "--upload", "--cpu-limit", "200ms"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let piece = [b'x'; 1000];
+    let pieces = 100;
+    write!(
+        stream,
+        "PUT /slow.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        piece.len() * pieces
+    )
+    .unwrap();
+    let started = Instant::now();
+    for _ in 0..pieces {
+        std::thread::sleep(Duration::from_millis(20));
+        stream.write_all(&piece).unwrap();
+    }
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "the client was not slow"
+    );
+    assert_eq!(
+        raw_status(&answer),
+        Some(201),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let stored = std::fs::read(fx.root().join("slow.txt")).unwrap();
+    assert_eq!(stored, [b'x'; 1000].repeat(pieces));
+}
