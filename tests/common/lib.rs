@@ -5,7 +5,8 @@
 //!   binary, `wasmtime serve`, `jco serve`), started on an ephemeral loopback port, and for
 //!   native starts that must fail;
 //! - `server`: a started host, with its output captured (`capture`) until the test stops it;
-//! - `client`: real HTTP against a started host, through `ureq` or raw bytes;
+//! - `client`: real HTTP against a started host, through `ureq`, raw bytes, or a keep-alive
+//!   `Connection`;
 //! - `tls`: certificates made at test time and an HTTPS client (HTTP/1.1 and HTTP/2);
 //! - `skip`: what a test needs from the machine, and `skip_unless!` to say so visibly.
 
@@ -19,7 +20,7 @@ pub mod tls;
 
 use std::path::{Path, PathBuf};
 
-pub use client::{raw_status, Response};
+pub use client::{raw_status, Connection, Response};
 pub use fixture::{noise, sha256_hex, Fixture, CANARY};
 pub use hosts::{component_wasm, faulty_wasm, Host};
 pub use server::{Exit, Output, Server};
