@@ -176,27 +176,7 @@ def servers(root, base, binary, variants):
                                              "--env", "SANDSERVE_NO_COMPRESS=1", wasm], port))
     if shutil.which("nginx"):
         port = free_port()
-        conf_dir = os.path.join(base, "nginx")
-        os.makedirs(conf_dir, exist_ok=True)
-        conf = os.path.join(conf_dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-daemon off;
-worker_processes 2;
-pid {conf_dir}/nginx.pid;
-error_log {conf_dir}/error.log;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  include /etc/nginx/mime.types;
-  client_body_temp_path {conf_dir}/body; proxy_temp_path {conf_dir}/proxy;
-  fastcgi_temp_path {conf_dir}/fcgi; uwsgi_temp_path {conf_dir}/uwsgi; scgi_temp_path {conf_dir}/scgi;
-  server {{ listen 127.0.0.1:{port}; root {root}; autoindex on; }}
-}}
-""")
-        out.append(Server("nginx", ["nginx", "-c", conf], port))
+        out.append(nginx_server("nginx", base, root, port, "", "tcp_nopush on;"))
     if shutil.which("static-web-server"):
         port = free_port()
         out.append(Server("static-web-server", ["static-web-server", "--port", str(port),
@@ -208,6 +188,31 @@ http {{
     out.append(Server("python", [sys.executable, "-m", "http.server", str(port), "--bind",
                                  "127.0.0.1", "--directory", root], port))
     return out
+
+
+def nginx_server(name, base, root, port, listen, http_extra, server_extra=""):
+    """nginx on `port` serving `root` with listings, its config in a directory of its own."""
+    conf_dir = os.path.join(base, name)
+    os.makedirs(conf_dir, exist_ok=True)
+    conf = os.path.join(conf_dir, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+daemon off;
+worker_processes 2;
+pid {conf_dir}/nginx.pid;
+error_log {conf_dir}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  sendfile on;
+  {http_extra}
+  include /etc/nginx/mime.types;
+  client_body_temp_path {conf_dir}/body; proxy_temp_path {conf_dir}/proxy;
+  fastcgi_temp_path {conf_dir}/fcgi; uwsgi_temp_path {conf_dir}/uwsgi; scgi_temp_path {conf_dir}/scgi;
+  server {{ listen 127.0.0.1:{port}{listen}; root {root}; autoindex on; {server_extra} }}
+}}
+""")
+    return Server(name, ["nginx", "-c", conf], port)
 
 
 def tls_servers(root, base, binary):
@@ -229,29 +234,9 @@ def tls_servers(root, base, binary):
                                         "--tls-key", key], port))
     if shutil.which("nginx"):
         port = free_port()
-        conf_dir = os.path.join(base, "nginx-tls")
-        os.makedirs(conf_dir, exist_ok=True)
-        conf = os.path.join(conf_dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-daemon off;
-worker_processes 2;
-pid {conf_dir}/nginx.pid;
-error_log {conf_dir}/error.log;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  sendfile on;
-  include /etc/nginx/mime.types;
-  client_body_temp_path {conf_dir}/body; proxy_temp_path {conf_dir}/proxy;
-  fastcgi_temp_path {conf_dir}/fcgi; uwsgi_temp_path {conf_dir}/uwsgi; scgi_temp_path {conf_dir}/scgi;
-  server {{
-    listen 127.0.0.1:{port} ssl; root {root}; autoindex on;
-    ssl_certificate {cert}; ssl_certificate_key {key}; ssl_protocols TLSv1.2 TLSv1.3;
-  }}
-}}
-""")
-        out.append(Server("nginx-tls", ["nginx", "-c", conf], port))
+        tls = (f"ssl_certificate {cert}; ssl_certificate_key {key}; "
+               "ssl_protocols TLSv1.2 TLSv1.3;")
+        out.append(nginx_server("nginx-tls", base, root, port, " ssl", "", tls))
     context = ssl.create_default_context(cafile=cert)
     for server in out:
         server.context = context

@@ -105,7 +105,22 @@ fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let (Some(field), None) = (lines.next(), lines.next()) else {
         return None;
     };
-    let field = field.as_bytes();
+    let text = decode_basic(field.as_bytes())?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// The user name in one `Authorization: Basic` field value, by the rules in the module
+/// note (the password is decoded and dropped): what a host shows in its access log. `None`
+/// for anything malformed, or an empty name.
+pub fn basic_user(field: &[u8]) -> Option<String> {
+    let text = decode_basic(field)?;
+    let (user, _) = text.split_once(':')?;
+    (!user.is_empty()).then(|| user.to_owned())
+}
+
+/// `user:password` from a `Basic` field value, or `None` when it breaks the rules.
+fn decode_basic(field: &[u8]) -> Option<String> {
     if field.len() > MAX_FIELD {
         return None;
     }
@@ -116,9 +131,7 @@ fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(&token[1..])
         .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    String::from_utf8(decoded).ok()
 }
 
 fn sha256(bytes: &[u8]) -> Digest32 {

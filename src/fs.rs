@@ -167,11 +167,13 @@ fn is_file(entry: &DirEntry) -> bool {
     entry.meta.kind != Kind::Dir
 }
 
+/// Entries for the tests of the modules that sort and render them.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
 
-    fn entry(name: &str, kind: Kind, size: u64, seconds: u64) -> DirEntry {
+    /// A plain (not symlinked) entry modified `seconds` after the epoch.
+    pub(crate) fn entry(name: &str, kind: Kind, size: u64, seconds: u64) -> DirEntry {
         DirEntry {
             name: name.to_owned(),
             meta: Metadata {
@@ -186,9 +188,16 @@ mod tests {
         }
     }
 
-    fn names(entries: &[DirEntry]) -> Vec<&str> {
+    pub(crate) fn names(entries: &[DirEntry]) -> Vec<&str> {
         entries.iter().map(|e| e.name.as_str()).collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::testing::{entry, names};
 
     fn sample() -> Vec<DirEntry> {
         vec![

@@ -46,5 +46,6 @@ pub mod fuzz;
 #[cfg(target_os = "wasi")]
 mod wasi;
 
+pub use auth::basic_user;
 pub use config::{Config, ConfigError, Setting, BASE_PATH_VAR, SETTINGS};
 pub use size::parse_size;

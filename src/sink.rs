@@ -43,6 +43,16 @@ pub(crate) mod testing {
         pub(crate) bytes: Vec<u8>,
     }
 
+    impl<'a> VecSink<'a> {
+        /// An empty body reading files from `fs`.
+        pub(crate) fn new(fs: &'a dyn Fs) -> VecSink<'a> {
+            VecSink {
+                fs,
+                bytes: Vec::new(),
+            }
+        }
+    }
+
     impl Sink for VecSink<'_> {
         type File = SafePath;
 

@@ -1,6 +1,7 @@
-//! Bytes a request has moved through the guest, in and out, so the CPU meter can tell a
-//! guest that streams (a multi-gigabyte zip checksums every byte it sends) from one that
-//! spins: every [`BYTES_PER_TICK`] moved extends the request's CPU budget by one epoch tick.
+//! Bytes a body carried: what the access log reports, and what a request has moved through
+//! the guest, in and out, so the CPU meter can tell a guest that streams (a multi-gigabyte
+//! zip checksums every byte it sends) from one that spins: every [`BYTES_PER_TICK`] moved
+//! extends the request's CPU budget by one epoch tick.
 //!
 //! 2 MiB per 10 ms tick is five times what the costliest stream needs (zip: about 1 ms of
 //! guest CPU per MiB on this project's machines), so no real download or upload runs out,
@@ -26,25 +27,45 @@ impl Progress {
         self.0.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// Bytes counted so far.
+    pub(crate) fn total(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
     /// The extra ticks of CPU time earned so far.
     pub(crate) fn credit(&self) -> u64 {
         self.0.load(Ordering::Relaxed) / BYTES_PER_TICK
     }
 }
 
-/// A request body that counts its data frames into a [`Progress`].
-pub(crate) struct Counted<B> {
+/// A body that counts its data frames into a [`Progress`], and carries `G` until it is
+/// dropped (the access log's line, written then).
+pub(crate) struct Counted<B, G = ()> {
     inner: B,
     progress: Progress,
+    _guard: G,
 }
 
 impl<B> Counted<B> {
     pub(crate) fn new(inner: B, progress: Progress) -> Counted<B> {
-        Counted { inner, progress }
+        Counted {
+            inner,
+            progress,
+            _guard: (),
+        }
+    }
+
+    /// The same body, carrying `guard` until it is dropped.
+    pub(crate) fn with<G>(self, guard: G) -> Counted<B, G> {
+        Counted {
+            inner: self.inner,
+            progress: self.progress,
+            _guard: guard,
+        }
     }
 }
 
-impl<B: Body<Data = Bytes> + Unpin> Body for Counted<B> {
+impl<B: Body<Data = Bytes> + Unpin, G: Unpin> Body for Counted<B, G> {
     type Data = Bytes;
     type Error = B::Error;
 

@@ -18,7 +18,7 @@ use hyper::StatusCode;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::access_log::{Entry, Logged};
+use crate::access_log::{logged, Entry, Logged};
 use crate::connection::{self, Protocols};
 use crate::idle_timeout::InFlight;
 use crate::limits::Limits;
@@ -341,7 +341,7 @@ pub(crate) async fn respond(
         None => shared.runtime.handle(request).await,
     };
     let status = response.status().as_u16();
-    response.map(|body| Logged::new(body, entry, status, in_flight))
+    response.map(|body| logged(body, entry, status, in_flight))
 }
 
 /// An accepted connection on its way to a worker, with its share of `max_connections` and

@@ -1,10 +1,8 @@
 //! The embedding example, run for real: an axum app with the file server at /files/.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 fn example() -> PathBuf {
     // target/<profile>/deps/embed-* -> target/<profile>/examples/axum
@@ -17,18 +15,7 @@ fn example() -> PathBuf {
 }
 
 fn get(addr: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).unwrap();
-    out
+    String::from_utf8_lossy(&sandserve_testkit::get_once(addr, path)).into_owned()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use sandserve_testkit::{faulty_wasm, native_host, raw_status, Fixture};
+use sandserve_testkit::{native_host, raw_status, Fixture};
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -18,17 +18,7 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 fn each_fault_is_a_500_and_the_next_request_succeeds() {
     let fx = Fixture::new();
-    let wasm = faulty_wasm();
-    let server = fx.serve_on(
-        &native_host!(),
-        &[
-            "-q",
-            "--component",
-            wasm.to_str().unwrap(),
-            "--cpu-limit",
-            "300ms",
-        ],
-    );
+    let server = fx.serve_faulty(&native_host!(), &["--cpu-limit", "300ms"]);
     assert_eq!(server.get("/ok").text(), "ok");
     for fault in ["/trap", "/alloc", "/loop", "/no-response"] {
         let started = Instant::now();
@@ -48,17 +38,7 @@ fn each_fault_is_a_500_and_the_next_request_succeeds() {
 #[test]
 fn a_guest_that_spins_mid_stream_loses_its_connection() {
     let fx = Fixture::new();
-    let wasm = faulty_wasm();
-    let server = fx.serve_on(
-        &native_host!(),
-        &[
-            "-q",
-            "--component",
-            wasm.to_str().unwrap(),
-            "--cpu-limit",
-            "300ms",
-        ],
-    );
+    let server = fx.serve_faulty(&native_host!(), &["--cpu-limit", "300ms"]);
     let raw = server.raw(b"GET /stream-loop HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(raw_status(&raw), Some(200));
     let text = String::from_utf8_lossy(&raw);
@@ -74,11 +54,7 @@ fn a_guest_that_spins_mid_stream_loses_its_connection() {
 #[test]
 fn memory_returns_to_baseline_after_exhaustion() {
     let fx = Fixture::new();
-    let wasm = faulty_wasm();
-    let server = fx.serve_on(
-        &native_host!(),
-        &["-q", "--component", wasm.to_str().unwrap()],
-    );
+    let server = fx.serve_faulty(&native_host!(), &[]);
     for _ in 0..50 {
         assert_eq!(server.get("/ok").status, 200);
     }
@@ -102,11 +78,7 @@ fn memory_returns_to_baseline_after_exhaustion() {
 fn the_real_component_is_unaffected_by_a_faulty_neighbour() {
     let fx = Fixture::new();
     fx.write("f.txt", "fine");
-    let wasm = faulty_wasm();
-    let faulty = fx.serve_on(
-        &native_host!(),
-        &["-q", "--component", wasm.to_str().unwrap()],
-    );
+    let faulty = fx.serve_faulty(&native_host!(), &[]);
     let real = fx.serve_on(&native_host!(), &["-q"]);
     assert_eq!(faulty.get("/trap").status, 500);
     assert_eq!(real.get("/f.txt").text(), "fine");

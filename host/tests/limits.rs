@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use sandserve_testkit::{faulty_wasm, native_host, raw_status, Fixture};
+use sandserve_testkit::{native_host, raw_status, Fixture};
 
 #[test]
 fn request_line_over_64k_is_414_and_big_heads_are_431() {
@@ -62,13 +62,9 @@ fn slow_loris_is_dropped_after_the_header_timeout() {
 #[test]
 fn a_full_pool_answers_503_after_the_queue_timeout() {
     let fx = Fixture::new();
-    let wasm = faulty_wasm();
-    let server = fx.serve_on(
+    let server = fx.serve_faulty(
         &native_host!(),
         &[
-            "-q",
-            "--component",
-            wasm.to_str().unwrap(),
             "--max-concurrent",
             "1",
             "--queue-timeout",

@@ -8,16 +8,9 @@
 
 use std::time::Duration;
 
-use sandserve_testkit::{faulty_wasm, native_host, Connection, Fixture, Response, Server};
+use sandserve_testkit::{native_host, Connection, Fixture, Response};
 
 /// The native host serving `fx` quietly with the test guest, and `flags`.
-fn serve_faulty(fx: &Fixture, flags: &[&str]) -> Server {
-    let wasm = faulty_wasm();
-    let mut all = vec!["-q", "--component", wasm.to_str().unwrap()];
-    all.extend_from_slice(flags);
-    fx.serve_on(&native_host!(), &all)
-}
-
 /// The guest's request count for the instance that answered (`x-count`).
 fn count_of(reply: &Response) -> Option<u32> {
     reply.header("x-count").map(|count| count.parse().unwrap())
@@ -33,7 +26,7 @@ fn count(conn: &mut Connection) -> u32 {
 #[test]
 fn reuse_5_serves_five_requests_per_instance() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &["--reuse", "5"]);
+    let server = fx.serve_faulty(&native_host!(), &["--reuse", "5"]);
     let mut conn = server.connection();
     let counts: Vec<u32> = (0..12).map(|_| count(&mut conn)).collect();
     assert_eq!(counts, [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2]);
@@ -42,7 +35,7 @@ fn reuse_5_serves_five_requests_per_instance() {
 #[test]
 fn reuse_1_gives_every_request_a_fresh_instance() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &["--reuse", "1"]);
+    let server = fx.serve_faulty(&native_host!(), &["--reuse", "1"]);
     let mut conn = server.connection();
     let counts: Vec<u32> = (0..6).map(|_| count(&mut conn)).collect();
     assert_eq!(counts, [1; 6]);
@@ -51,7 +44,7 @@ fn reuse_1_gives_every_request_a_fresh_instance() {
 #[test]
 fn the_default_reuses_instances() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &[]);
+    let server = fx.serve_faulty(&native_host!(), &[]);
     let mut conn = server.connection();
     let counts: Vec<u32> = (0..4).map(|_| count(&mut conn)).collect();
     assert_eq!(counts, [1, 2, 3, 4]);
@@ -60,7 +53,7 @@ fn the_default_reuses_instances() {
 #[test]
 fn a_fault_is_followed_by_a_fresh_instance_that_succeeds() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &["--reuse", "100", "--cpu-limit", "300ms"]);
+    let server = fx.serve_faulty(&native_host!(), &["--reuse", "100", "--cpu-limit", "300ms"]);
     let mut conn = server.connection();
     for fault in ["/trap", "/loop", "/alloc"] {
         // Warm first, so that a fresh instance afterwards means the faulty one was dropped.
@@ -76,7 +69,7 @@ fn a_fault_is_followed_by_a_fresh_instance_that_succeeds() {
 #[test]
 fn grown_memory_or_a_leaked_resource_retires_the_instance() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &["--reuse", "100"]);
+    let server = fx.serve_faulty(&native_host!(), &["--reuse", "100"]);
     let mut conn = server.connection();
     count(&mut conn);
     // 24 MiB is past the reuse bound: answered, then dropped.
@@ -92,7 +85,7 @@ fn grown_memory_or_a_leaked_resource_retires_the_instance() {
 #[test]
 fn head_and_chunked_responses_keep_their_instance() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &["--reuse", "100"]);
+    let server = fx.serve_faulty(&native_host!(), &["--reuse", "100"]);
     let mut conn = server.connection();
     assert_eq!(count(&mut conn), 1);
     let head = conn.request("HEAD", "/count");
@@ -106,7 +99,10 @@ fn head_and_chunked_responses_keep_their_instance() {
 #[test]
 fn a_client_leaving_mid_body_gives_its_slot_back() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &["--reuse", "100", "--max-concurrent", "1"]);
+    let server = fx.serve_faulty(
+        &native_host!(),
+        &["--reuse", "100", "--max-concurrent", "1"],
+    );
     for _ in 0..3 {
         let mut leaver = server.connection();
         leaver.send("GET", "/big");
@@ -128,7 +124,7 @@ fn a_client_leaving_mid_body_gives_its_slot_back() {
 #[test]
 fn a_quiet_server_drops_its_idle_instances() {
     let fx = Fixture::new();
-    let server = serve_faulty(&fx, &["--reuse", "100"]);
+    let server = fx.serve_faulty(&native_host!(), &["--reuse", "100"]);
     let mut conn = server.connection();
     assert_eq!(count(&mut conn), 1);
     assert_eq!(count(&mut conn), 2);

@@ -4,26 +4,7 @@
 //! (`startup.rs`); here the library is given the component as plain bytes, which it runs
 //! without checking, like any other host.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
-
-use sandserve_testkit::{raw_status, Fixture};
-
-fn get(addr: SocketAddr, path: &str) -> Vec<u8> {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).unwrap();
-    out
-}
+use sandserve_testkit::{get_once, raw_status, Fixture};
 
 #[test]
 fn a_bad_setting_is_a_500_for_every_request() {
@@ -46,7 +27,7 @@ fn a_bad_setting_is_a_500_for_every_request() {
         let _ = stopped.await;
     }));
     for path in ["/", "/a.txt", "/missing"] {
-        let response = get(addr, path);
+        let response = get_once(&addr.to_string(), path);
         assert_eq!(raw_status(&response), Some(500), "{path}");
         let text = String::from_utf8_lossy(&response);
         assert!(

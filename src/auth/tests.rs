@@ -102,6 +102,20 @@ fn bad_entries_are_errors() {
 }
 
 #[test]
+fn the_user_name_alone_for_a_log() {
+    assert_eq!(basic_user(&basic("me:p:w d")).as_deref(), Some("me"));
+    assert_eq!(basic_user(&basic("naïve:x")).as_deref(), Some("naïve"));
+    for bad in [
+        basic(":pw"),
+        basic("nocolon"),
+        b"Bearer bWU6eA==".to_vec(),
+        b"Basic".to_vec(),
+    ] {
+        assert_eq!(basic_user(&bad), None, "{}", String::from_utf8_lossy(&bad));
+    }
+}
+
+#[test]
 fn debug_shows_no_digest() {
     let shown = format!("{:?}", users());
     assert_eq!(shown, "Users(3 configured)");

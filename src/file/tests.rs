@@ -201,10 +201,7 @@ fn range_shapes() {
         panic!()
     };
     let fs = tree();
-    let mut sink = VecSink {
-        fs: &fs,
-        bytes: Vec::new(),
-    };
+    let mut sink = VecSink::new(&fs);
     assert!(parts.write(&mut sink, path));
     assert_eq!(
         h(&multi, CONTENT_LENGTH).unwrap().parse::<usize>().unwrap(),

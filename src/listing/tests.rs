@@ -1,24 +1,5 @@
 use super::*;
-use crate::fs::Metadata;
-
-fn entry(name: &str, kind: Kind, size: u64, seconds: u64) -> DirEntry {
-    DirEntry {
-        name: name.to_owned(),
-        meta: Metadata {
-            kind,
-            size,
-            modified: Some(Timestamp {
-                seconds,
-                nanoseconds: 5,
-            }),
-        },
-        symlink: false,
-    }
-}
-
-fn names(entries: &[DirEntry]) -> Vec<&str> {
-    entries.iter().map(|e| e.name.as_str()).collect()
-}
+use crate::fs::testing::entry;
 
 #[test]
 fn escapes_text_and_encodes_links() {

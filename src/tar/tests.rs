@@ -122,10 +122,7 @@ fn streams_the_tree_byte_exact() {
         dir: SafePath::root(),
         visibility: Visibility::default(),
     };
-    let mut sink = VecSink {
-        fs: &fs,
-        bytes: Vec::new(),
-    };
+    let mut sink = VecSink::new(&fs);
     assert!(stream(&fs, &plan, &mut sink));
     let mut reader = ::tar::Archive::new(sink.bytes.as_slice());
     let mut seen = Vec::new();

@@ -11,10 +11,7 @@ fn zip_of(fs: &MemFs, dir: &str, hidden: bool) -> Vec<u8> {
         dir: SafePath::parse(dir).unwrap(),
         visibility: Visibility::new(hidden),
     };
-    let mut sink = VecSink {
-        fs,
-        bytes: Vec::new(),
-    };
+    let mut sink = VecSink::new(fs);
     assert!(stream(fs, &plan, &mut sink));
     sink.bytes
 }
@@ -187,9 +184,6 @@ fn a_file_that_shrank_abandons_the_archive() {
         dir: SafePath::root(),
         visibility: Visibility::default(),
     };
-    let mut sink = VecSink {
-        fs: &fs,
-        bytes: Vec::new(),
-    };
+    let mut sink = VecSink::new(&fs);
     assert!(!stream(&fs, &plan, &mut sink));
 }

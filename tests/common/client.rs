@@ -149,6 +149,23 @@ fn headers_of(response: &ureq::Response) -> Vec<(String, String)> {
         .collect()
 }
 
+/// One `GET` on a fresh connection to a server the testkit did not start (an embedded or
+/// example server): everything it sent back until it closed the connection.
+pub fn get_once(addr: &str, path: &str) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    out
+}
+
 /// The status code of a raw HTTP/1.1 response, if it starts like one.
 pub fn raw_status(raw: &[u8]) -> Option<u16> {
     let text = String::from_utf8_lossy(raw);

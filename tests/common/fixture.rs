@@ -91,6 +91,15 @@ impl Fixture {
         host.start(&self.root(), flags)
     }
 
+    /// Serves `root/` quietly on the native `host` with the test guest that misbehaves on
+    /// request (`tests/guests/faulty`) instead of the real component.
+    pub fn serve_faulty(&self, host: &Host, flags: &[&str]) -> Server {
+        let wasm = crate::faulty_wasm();
+        let mut all = vec!["-q", "--component", wasm.to_str().expect("a UTF-8 path")];
+        all.extend_from_slice(flags);
+        host.start(&self.root(), &all)
+    }
+
     /// Serves on the native `host` as an unprivileged user, so file permissions bind the
     /// server as they would bind a real user (root reads everything). Guard the test with
     /// `skip_unless!(privilege_drop)`.

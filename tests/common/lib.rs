@@ -20,7 +20,7 @@ pub mod tls;
 
 use std::path::{Path, PathBuf};
 
-pub use client::{raw_status, Connection, Response};
+pub use client::{get_once, raw_status, Connection, Response};
 pub use fixture::{noise, sha256_hex, Fixture, CANARY};
 pub use hosts::{component_wasm, faulty_wasm, Host};
 pub use server::{Exit, Output, Server};
