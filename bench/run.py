@@ -143,15 +143,7 @@ class Server:
         return out
 
     def rss_kib(self):
-        total = 0
-        for pid in self.pids():
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    m = re.search(r"VmRSS:\s+(\d+)", f.read())
-                    total += int(m.group(1)) if m else 0
-            except OSError:
-                pass
-        return total
+        return status_kib(self.pids(), "VmRSS")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -273,12 +265,13 @@ def reset_peak_rss(pids):
         return False
 
 
-def peak_rss_kib(pids):
+def status_kib(pids, field):
+    """Sum of one /proc/PID/status field (VmRSS now, VmHWM the high-water mark) over pids."""
     total = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as f:
-                m = re.search(r"VmHWM:\s+(\d+)", f.read())
+                m = re.search(field + r":\s+(\d+)", f.read())
                 total += int(m.group(1)) if m else 0
         except OSError:
             pass
@@ -309,7 +302,7 @@ def run_wrk(server, path, connections, seconds):
         stop.set()
         sampler.join()
     result = parse_wrk(out)
-    result["peak_rss_kib"] = max(peak[0], peak_rss_kib(pids) if exact else 0)
+    result["peak_rss_kib"] = max(peak[0], status_kib(pids, "VmHWM") if exact else 0)
     return result
 
 
