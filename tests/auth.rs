@@ -38,6 +38,8 @@ fn every_response_needs_valid_credentials() {
         "/docs/",
         "/docs/?format=json",
         "/docs/?download=tar",
+        "/docs/?download=zip",
+        "/?q=notes",
         "/RPC2",
         "/missing.txt",
         "/docs",

@@ -15,7 +15,8 @@ fn python_xmlrpc_client_drives_every_method_and_fault() {
     fx.symlink(fx.outside(), "docs/escape");
     fx.symlink(fx.outside().join("canary.txt"), "escape.txt");
     let before = fx.tree_hash();
-    let server = fx.serve(&["-q", "--xmlrpc"]);
+    // With --upload too: files.* stays read-only, and the tree stays as it was.
+    let server = fx.serve(&["-q", "--xmlrpc", "--upload"]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/xmlrpc/client.py");
     let out = Command::new("python3")
         .arg(script)

@@ -454,12 +454,12 @@ fn self_signed_certificate_is_made_for_localhost_and_its_fingerprint_printed() {
     let server = fx.serve_on(&native_host!(), &["--tls-self-signed", "-q"]);
     assert!(server.banner.starts_with("Serving HTTPS on 127.0.0.1"));
     let addr = server.addr;
-    let rest = tls::runtime().block_on(async {
+    let (rest, first) = tls::runtime().block_on(async {
         // Trust exactly the certificate the server presents, then check it is the one
         // whose fingerprint was printed.
         let presented = tls::presented_certificate(addr).await;
         let mut conn = None;
-        for name in ["localhost", "127.0.0.1"] {
+        for name in ["localhost", "127.0.0.1", "::1"] {
             let config = tls::client(&presented, &[H2], TLS13);
             let tls = connect(addr, config, name).await;
             let tls = tls.unwrap_or_else(|e| panic!("certificate not valid for {name}: {e}"));
@@ -473,9 +473,13 @@ fn self_signed_certificate_is_made_for_localhost_and_its_fingerprint_printed() {
             rest.contains(&format!("Certificate SHA-256: {fingerprint}\n")),
             "{rest}"
         );
-        rest
+        (rest, presented)
     });
     assert!(rest.starts_with("Directory: "), "{rest}");
+    // Made afresh at every start: a second server presents another certificate.
+    let again = fx.serve_on(&native_host!(), &["--tls-self-signed", "-q"]);
+    let second = tls::runtime().block_on(tls::presented_certificate(again.addr));
+    assert_ne!(first, second);
 }
 
 #[test]

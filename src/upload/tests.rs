@@ -76,6 +76,25 @@ fn put_stores_a_new_file_and_nothing_else() {
 }
 
 #[test]
+fn put_answers_json_when_the_client_prefers_it() {
+    let fs = MemStore::new();
+    let headers = [("accept", "application/json"), ("content-length", "3")];
+    let put = request(Method::PUT, "/a.txt", &headers, Chunks::of(b"abc", 2));
+    let reply = route(&put, &fs, &config(&[]));
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(
+        header(&reply, CONTENT_TYPE),
+        "application/json; charset=utf-8"
+    );
+    let json: serde_json::Value = serde_json::from_str(text(&reply)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"stored": [{"name": "a.txt", "path": "/a.txt", "size": 3}]})
+    );
+    assert_eq!(fs.contents("a.txt").unwrap(), b"abc");
+}
+
+#[test]
 fn put_makes_missing_directories_and_respects_the_base_path() {
     let fs = MemStore::new().dir("a");
     let config = config(&[("SANDSERVE_BASE_PATH", "/files")]);
