@@ -11,6 +11,7 @@
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
 
 mod auth;
+mod civil;
 mod compress;
 mod config;
 mod encoding;

@@ -324,25 +324,11 @@ fn dos_time(modified: Option<Timestamp>) -> (u16, u16) {
     let seconds = modified.map_or(0, |t| t.seconds);
     // 1980-01-01 to 2107-12-31, the format's range.
     let seconds = seconds.clamp(315_532_800, 4_354_819_199);
-    let (year, month, day) = civil(seconds / DAY);
+    let (year, month, day) = crate::civil::date_from_unix_days(seconds / DAY);
     let of_day = seconds % DAY;
     let time = ((of_day / 3600) << 11) | ((of_day / 60 % 60) << 5) | (of_day % 60 / 2);
     let date = ((year - 1980) << 9) | (u64::from(month) << 5) | u64::from(day);
     (time as u16, date as u16)
-}
-
-/// Days since 1970-01-01 -> (year, month, day), proleptic Gregorian.
-fn civil(days: u64) -> (u64, u8, u8) {
-    let days = days + 719_468;
-    let era = days / 146_097;
-    let of_era = days % 146_097;
-    let year_of_era = (of_era - of_era / 1460 + of_era / 36_524 - of_era / 146_096) / 365;
-    let of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * of_year + 2) / 153;
-    let day = (of_year - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 fn put16(out: &mut Vec<u8>, value: u16) {

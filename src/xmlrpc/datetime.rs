@@ -8,9 +8,8 @@
 //! depending on a lenient parser. Another form is a malformed request. Years are
 //! 0000-9999, as four digits allow.
 //!
-//! Conversion from Unix seconds is plain arithmetic on days, not `SystemTime`: a file's
-//! mtime can be anything a host reports, and a year past 9999 must become "unknown", never a
-//! panic.
+//! Conversion from Unix seconds goes through `civil` (arithmetic, never a panic); a year past
+//! 9999 becomes "unknown".
 
 use std::fmt;
 
@@ -28,19 +27,12 @@ pub(crate) struct DateTime {
 
 const SECONDS_PER_DAY: u64 = 86_400;
 
-/// Days from 0000-03-01 (the start of a 400-year cycle, counting years from March so the
-/// leap day ends each year) to 1970-01-01.
-const EPOCH_FROM_MARCH_0000: u64 = 719_468;
-
-/// Days in 400 Gregorian years: the calendar repeats exactly after them.
-const DAYS_PER_ERA: u64 = 146_097;
-
 impl DateTime {
     /// The UTC time `seconds` after the Unix epoch, or `None` past 9999-12-31T23:59:59.
     pub(crate) fn from_unix(seconds: u64) -> Option<DateTime> {
         let days = seconds / SECONDS_PER_DAY;
         let of_day = seconds % SECONDS_PER_DAY;
-        let (year, month, day) = civil_from_days(days.checked_add(EPOCH_FROM_MARCH_0000)?);
+        let (year, month, day) = crate::civil::date_from_unix_days(days);
         Some(DateTime {
             year: u16::try_from(year).ok().filter(|y| *y <= 9999)?,
             month,
@@ -101,29 +93,6 @@ fn days_in_month(year: u16, month: u8) -> u8 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Year, month and day of the day `days` after 0000-03-01.
-///
-/// Within an era (400 years) the year of a day is found by dividing by 365 after removing the
-/// leap days seen so far (one per 4 years, less one per 100, plus one per 400). Counting years
-/// from March puts February last, so the months before it have fixed lengths that repeat in
-/// 5-month groups of 153 days, which `(5 * d + 2) / 153` inverts.
-fn civil_from_days(days: u64) -> (u64, u8, u8) {
-    let era = days / DAYS_PER_ERA;
-    let day_of_era = days % DAYS_PER_ERA;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u8;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u8;
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
