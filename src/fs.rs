@@ -28,6 +28,18 @@ pub(crate) struct Metadata {
     pub(crate) modified: Option<Timestamp>,
 }
 
+impl Metadata {
+    /// The entry's type as listings and the XML-RPC API name it: a symlink is `symlink`
+    /// whatever it points to, so a client can tell a link from what it reaches.
+    pub(crate) fn type_name(&self, symlink: bool) -> &'static str {
+        match (symlink, self.kind) {
+            (true, _) => "symlink",
+            (false, Kind::Dir) => "dir",
+            (false, _) => "file",
+        }
+    }
+}
+
 /// A modification time as WASI gives it: seconds and nanoseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Timestamp {

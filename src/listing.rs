@@ -44,9 +44,12 @@ pub(crate) fn render_html(
         html.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
     let mut dirs = 0;
+    // One buffer for every row's link, not an allocation per entry.
+    let mut href = String::new();
     for entry in entries {
         dirs += usize::from(entry.meta.kind == Kind::Dir);
-        let href = utf8_percent_encode(&entry.name, SEGMENT).to_string();
+        href.clear();
+        href.extend(utf8_percent_encode(&entry.name, SEGMENT));
         entry_row(&mut html, &href, &entry.name, entry.meta, entry.symlink);
     }
     html.push_str("</tbody>\n</table>\n");
@@ -177,8 +180,17 @@ fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink:
     match meta.modified {
         Some(t) => {
             let exact = humantime::format_rfc3339_seconds(t.to_system_time()).to_string();
-            let shown = exact.get(..16).unwrap_or(&exact).replace('T', " ");
-            let _ = writeln!(html, "</td><td title=\"{exact}\">{shown}</td></tr>");
+            let _ = write!(html, "</td><td title=\"{exact}\">");
+            // `2026-11-30T10:57:00Z` shows as `2026-11-30 10:57`.
+            match (exact.get(..10), exact.get(11..16)) {
+                (Some(date), Some(time)) => {
+                    html.push_str(date);
+                    html.push(' ');
+                    html.push_str(time);
+                }
+                _ => html.push_str(&exact),
+            }
+            html.push_str("</td></tr>\n");
         }
         None => html.push_str("</td><td></td></tr>\n"),
     }
@@ -253,11 +265,7 @@ fn push_json_entry(
         json.push_str(", \"path\": ");
         push_json_string(json, path);
     }
-    let kind = match (symlink, meta.kind) {
-        (true, _) => "symlink",
-        (false, Kind::Dir) => "dir",
-        (false, _) => "file",
-    };
+    let kind = meta.type_name(symlink);
     let _ = write!(
         json,
         ", \"type\": \"{kind}\", \"size\": {}, \"modified\": ",

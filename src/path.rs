@@ -19,6 +19,16 @@ pub(crate) enum PathError {
     NotFound,
 }
 
+impl PathError {
+    /// The status for a request whose path failed this way.
+    pub(crate) fn status(&self) -> http::StatusCode {
+        match self {
+            PathError::BadRequest => http::StatusCode::BAD_REQUEST,
+            PathError::NotFound => http::StatusCode::NOT_FOUND,
+        }
+    }
+}
+
 /// A normalised path inside the served root. Only [`SafePath::parse`] builds one, so holding a
 /// `SafePath` is proof that no segment is empty, `.`, `..`, or contains a separator or NUL.
 #[derive(Debug, Clone, PartialEq, Eq)]

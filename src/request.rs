@@ -14,6 +14,16 @@ use http::{HeaderMap, Method};
 use crate::path::{PathError, SafePath};
 use crate::upload::Source;
 
+/// The declared body length (`Content-Length`, RFC 9110 §8.6): `Ok(None)` when there is
+/// none, `Err(())` when the field is not a plain decimal length.
+pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ()> {
+    let Some(value) = headers.get(http::header::CONTENT_LENGTH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| ())?.trim();
+    text.parse::<u64>().map(Some).map_err(|_| ())
+}
+
 /// The parts of a request the file server reads.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
@@ -96,6 +106,21 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_length_is_a_plain_decimal() {
+        let of = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("content-length", value.parse().unwrap());
+            content_length(&headers)
+        };
+        assert_eq!(content_length(&HeaderMap::new()), Ok(None));
+        assert_eq!(of("12"), Ok(Some(12)));
+        assert_eq!(of(" 7 "), Ok(Some(7)));
+        for bad in ["", "-1", "1e3", "0x10", "1, 1", "18446744073709551616"] {
+            assert_eq!(of(bad), Err(()), "{bad:?}");
+        }
+    }
 
     #[test]
     fn target_splits_once() {

@@ -182,10 +182,7 @@ fn accepts_html(request: &Request) -> bool {
 }
 
 fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
-    let path = request.path.as_ref().map_err(|e| match e {
-        PathError::BadRequest => StatusCode::BAD_REQUEST,
-        PathError::NotFound => StatusCode::NOT_FOUND,
-    })?;
+    let path = request.path.as_ref().map_err(PathError::status)?;
     if !config.visibility.shows_path(path) {
         return Err(StatusCode::NOT_FOUND);
     }

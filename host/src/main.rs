@@ -111,7 +111,7 @@ fn run(args: Args, env: Vec<(String, String)>) -> anyhow::Result<()> {
     // Every check that can fail comes before the socket is bound.
     let lan = addresses::lan(args.bind);
     let tls = tls(&args, &lan)?;
-    let auth = env.iter().any(|(name, _)| name == "SANDSERVE_AUTH");
+    let auth = settings::check(&env)?.requires_auth();
     let mut builder = builder(&args, env)?;
     if let Some(tls) = &tls {
         builder = builder.tls(tls.clone());

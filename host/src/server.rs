@@ -97,8 +97,7 @@ impl ServerBuilder {
     /// The URL path under which an embedding router mounts the handler (e.g. `/files`), so
     /// redirects and breadcrumbs point back inside it.
     pub fn base_path(self, prefix: &str) -> Self {
-        let prefix = prefix.trim_end_matches('/').to_owned();
-        self.env("SANDSERVE_BASE_PATH", prefix)
+        self.env(sandserve::BASE_PATH_VAR, prefix)
     }
 
     /// Checks the directory, compiles the component and binds the socket.

@@ -28,7 +28,7 @@ mod testing;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, LOCATION};
 use http::{Method, StatusCode};
 
 use crate::config::Config;
@@ -164,10 +164,7 @@ fn post(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, Status
 
 /// The request's path, if an upload may write there.
 fn writable_path(request: &Request, config: &Config) -> Result<SafePath, StatusCode> {
-    let path = request.path.as_ref().map_err(|error| match error {
-        PathError::BadRequest => StatusCode::BAD_REQUEST,
-        PathError::NotFound => StatusCode::NOT_FOUND,
-    })?;
+    let path = request.path.as_ref().map_err(PathError::status)?;
     if !config.visibility.shows_path(path) {
         return Err(StatusCode::FORBIDDEN);
     }
@@ -201,18 +198,12 @@ fn refuse_taken(fs: &dyn Fs, target: &SafePath) -> Result<(), StatusCode> {
 
 /// The declared body length: `413` over the limit, before anything is read.
 fn declared_length(request: &Request, config: &Config) -> Result<Option<u64>, StatusCode> {
-    let Some(value) = request.headers.get(CONTENT_LENGTH) else {
-        return Ok(None);
-    };
-    let length = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .ok_or(StatusCode::BAD_REQUEST)?;
-    if length > config.max_upload {
+    let length =
+        crate::request::content_length(&request.headers).map_err(|()| StatusCode::BAD_REQUEST)?;
+    if length.is_some_and(|n| n > config.max_upload) {
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    Ok(Some(length))
+    Ok(length)
 }
 
 /// A body shorter (or longer) than declared is broken, however it ended.

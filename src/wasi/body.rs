@@ -23,11 +23,7 @@ use crate::zip;
 /// Reads a request body of at most `limit` bytes: a declared length over it is refused
 /// unread, and an undeclared one is cut off as soon as it passes the limit.
 pub(super) fn read(request: IncomingRequest, headers: &http::HeaderMap, limit: u64) -> RequestBody {
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    if matches!(crate::request::content_length(headers), Ok(Some(n)) if n > limit) {
         return RequestBody::TooLarge;
     }
     let Ok(body) = request.consume() else {

@@ -270,11 +270,7 @@ fn resolve(raw: &str) -> Result<SafePath, Fault> {
 
 /// The `{name, type, size, modified}` struct of files.list and files.stat.
 fn describe(name: &str, meta: Metadata, symlink: bool) -> Value {
-    let kind = match (symlink, meta.kind) {
-        (true, _) => "symlink",
-        (false, Kind::Dir) => "dir",
-        (false, _) => "file",
-    };
+    let kind = meta.type_name(symlink);
     let modified = meta
         .modified
         .and_then(|t| DateTime::from_unix(t.seconds))
