@@ -49,4 +49,5 @@ mod wasi;
 
 pub use auth::basic_user;
 pub use config::{Config, ConfigError, Setting, BASE_PATH_VAR, SETTINGS};
+pub use reply::error_page;
 pub use size::parse_size;

@@ -91,14 +91,9 @@ impl Reply {
         self
     }
 
-    /// A small error page. It names the status only: never a host path or an OS message.
+    /// A small error page (see [`error_page`]).
     pub(crate) fn error(status: StatusCode) -> Reply {
-        let reason = status.canonical_reason().unwrap_or("Error");
-        let code = status.as_u16();
-        let page = format!(
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1></body>\n</html>\n"
-        );
-        Reply::new(status).html(page)
+        Reply::new(status).html(error_page(status))
     }
 
     /// Drops the body but keeps every header, as HEAD requires (RFC 9110 §9.3.2).
@@ -106,4 +101,14 @@ impl Reply {
         self.body = Body::Empty;
         self
     }
+}
+
+/// The HTML of a small error page. It names the status only: never a host path or an OS
+/// message. Hosts use it for the errors they answer themselves, so both look alike.
+pub fn error_page(status: StatusCode) -> String {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let code = status.as_u16();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1></body>\n</html>\n"
+    )
 }

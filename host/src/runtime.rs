@@ -279,11 +279,7 @@ fn wasm_error(error: wasmtime::Error) -> anyhow::Error {
 
 /// The host's own error page, for when the guest failed, or never ran.
 pub(crate) fn error_page(status: StatusCode) -> Response<HyperOutgoingBody> {
-    let reason = status.canonical_reason().unwrap_or("Error");
-    let code = status.as_u16();
-    let page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1></body>\n</html>\n"
-    );
+    let page = sandserve::error_page(status);
     let len = page.len();
     let mut response = Response::new(
         Full::new(Bytes::from(page))
