@@ -81,17 +81,22 @@ fn put_answers_json_when_the_client_prefers_it() {
     let headers = [("accept", "application/json"), ("content-length", "3")];
     let put = request(Method::PUT, "/a.txt", &headers, Chunks::of(b"abc", 2));
     let reply = route(&put, &fs, &config(&[]));
-    assert_eq!(reply.status, StatusCode::CREATED);
-    assert_eq!(
-        header(&reply, CONTENT_TYPE),
-        "application/json; charset=utf-8"
-    );
-    let json: serde_json::Value = serde_json::from_str(text(&reply)).unwrap();
-    assert_eq!(
-        json,
-        serde_json::json!({"stored": [{"name": "a.txt", "path": "/a.txt", "size": 3}]})
+    assert_created_json(
+        &reply,
+        serde_json::json!({"stored": [{"name": "a.txt", "path": "/a.txt", "size": 3}]}),
     );
     assert_eq!(fs.contents("a.txt").unwrap(), b"abc");
+}
+
+/// A `201` whose JSON body lists what was stored.
+fn assert_created_json(reply: &Reply, stored: serde_json::Value) {
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(
+        header(reply, CONTENT_TYPE),
+        "application/json; charset=utf-8"
+    );
+    let json: serde_json::Value = serde_json::from_str(text(reply)).unwrap();
+    assert_eq!(json, stored);
 }
 
 #[test]
@@ -385,18 +390,12 @@ fn a_script_preferring_json_gets_the_list() {
         ("f", Some("b.txt"), b""),
     ]);
     let reply = post(&fs, "/new/", &body, Some("application/json"));
-    assert_eq!(reply.status, StatusCode::CREATED);
-    assert_eq!(
-        header(&reply, CONTENT_TYPE),
-        "application/json; charset=utf-8"
-    );
-    let json: serde_json::Value = serde_json::from_str(text(&reply)).unwrap();
-    assert_eq!(
-        json,
+    assert_created_json(
+        &reply,
         serde_json::json!({"stored": [
             {"name": "a \"q\".txt", "path": "/new/a \"q\".txt", "size": 5},
             {"name": "b.txt", "path": "/new/b.txt", "size": 0},
-        ]})
+        ]}),
     );
 }
 
