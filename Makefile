@@ -13,7 +13,7 @@ HOST := target/release/sandserve
 # The host embeds the component built just before it: no cargo inside cargo.
 export SANDSERVE_COMPONENT := $(CURDIR)/$(WASM)
 
-.PHONY: all setup component build guests serve test test-deps unit integration lint fmt clean fuzz soak wrk bench bench-deps test-hosts
+.PHONY: all setup component build guests serve test test-deps unit integration lint fmt clean fuzz soak wrk bench bench-deps test-hosts hakari
 
 all: build
 
@@ -100,6 +100,19 @@ $(JCO):
 	mkdir -p $(TOOLS)/jco
 	cd $(TOOLS)/jco && npm install --no-audit --no-fund --loglevel=error @bytecodealliance/jco@1.35.0
 
+# One compiled wasmtime for every build: the host and the testkit depend on workspace-hack/,
+# which cargo-hakari writes from every member's dependencies, dev ones included, so
+# `make serve`, the unit tests and the host's tests resolve the same features for each crate.
+# After changing a dependency, `make hakari` rewrites it; `make lint` checks it is current.
+HAKARI := $(TOOLS)/bin/cargo-hakari
+$(HAKARI):
+	CARGO_TARGET_DIR=$(CURDIR)/target/tools $(CARGO) install --locked cargo-hakari --version 0.9.39 \
+	  --root $(TOOLS)
+
+hakari: $(HAKARI)
+	$(HAKARI) generate
+	$(HAKARI) manage-deps --yes
+
 test-hosts: build $(WASMTIME) $(JCO)
 	@rm -f $(SKIPS)
 	SANDSERVE_TEST_HOST=wasmtime SANDSERVE_WASMTIME=$(WASMTIME) \
@@ -130,7 +143,8 @@ BENCH_ARGS ?= --seconds 5 --rounds 2
 bench: build bench-deps
 	PATH="$(TOOLS)/bin:$$PATH" python3 bench/run.py $(BENCH_ARGS)
 
-lint: component
+lint: component $(HAKARI)
+	$(HAKARI) verify
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --all-targets -p sandserve -p sandserve-host -p sandserve-testkit -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 -p sandserve -- -D warnings
