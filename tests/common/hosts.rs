@@ -4,7 +4,10 @@
 //!   read from its banner);
 //! - `Wasmtime`: `wasmtime serve` 48, configured through `--env`;
 //! - `Jco`: `jco serve` in Node through `tests/jco/serve.sh`, configured through the
-//!   environment.
+//!   environment;
+//! - `Wasmcloud`: the component as a workload on every node of a running wasmCloud lattice
+//!   (`make test-cluster` brings it up), behind an nginx balancer of its own, through
+//!   `examples/wasmcloud/lattice.py serve`.
 //!
 //! The other hosts take configuration as `SANDSERVE_*` variables (`flags_as_env`), so only
 //! flags that configure the component can be used with them; tests of the native host's own
@@ -43,15 +46,19 @@ pub enum Host {
     Wasmtime,
     /// `jco serve` in Node (installed where `SANDSERVE_JCO_DIR` says; see the runner).
     Jco,
+    /// A wasmCloud lattice's nodes behind nginx (the lattice `SANDSERVE_LATTICE` names).
+    Wasmcloud,
 }
 
 impl Host {
-    /// The host `SANDSERVE_TEST_HOST` names: `native` (default), `wasmtime` or `jco`. The
+    /// The host `SANDSERVE_TEST_HOST` names: `native` (default), `wasmtime`, `jco` or
+    /// `wasmcloud`. The
     /// native binary is `SANDSERVE_BIN`, else the release build in the workspace.
     pub fn from_env() -> Host {
         match std::env::var("SANDSERVE_TEST_HOST").as_deref() {
             Ok("wasmtime") => Host::Wasmtime,
             Ok("jco") => Host::Jco,
+            Ok("wasmcloud") => Host::Wasmcloud,
             _ => Host::native(
                 std::env::var_os("SANDSERVE_BIN")
                     .map(PathBuf::from)
@@ -269,8 +276,8 @@ fn banner_addr(banner: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
-/// The component under `wasmtime serve` or `jco serve`, configured through the
-/// environment, on a port picked here; waits until it accepts connections.
+/// The component under `wasmtime serve`, `jco serve` or a wasmCloud lattice, configured
+/// through the environment, on a port picked here; waits until it accepts connections.
 fn start_other(host: &Host, root: &Path, env: &[(String, String)]) -> Server {
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -333,6 +340,20 @@ fn other_command(host: &Host, root: &Path, port: u16, env: &[(String, String)]) 
                 .arg(root)
                 .arg(port.to_string());
             c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            c
+        }
+        Host::Wasmcloud => {
+            // The runner places a workload with these settings on every node, then opens
+            // `port` (nginx in front of the nodes) once each node serves it; a TERM to its
+            // process group stops nginx and the workloads.
+            let mut c = Command::new("python3");
+            c.arg(workspace_path("examples/wasmcloud/lattice.py"))
+                .arg("serve")
+                .arg(root)
+                .arg(port.to_string());
+            for (name, value) in env {
+                c.arg("--env").arg(format!("{name}={value}"));
+            }
             c
         }
         Host::Native { .. } => unreachable!("the native host is started by start_native"),

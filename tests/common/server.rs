@@ -103,11 +103,19 @@ impl Drop for Server {
 /// first, so a runner script can clean up after itself, then KILL for whatever is left.
 pub(crate) fn kill_group(child: &mut Child) {
     let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+    // A runner that cleaned up and left on TERM leaves no group for the KILL: that is the
+    // good case, not an error worth printing.
+    let kill = |signal: &str| {
+        let _ = Command::new("kill")
+            .args([signal, "--", &group])
+            .stderr(std::process::Stdio::null())
+            .status();
+    };
+    kill("-TERM");
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    kill("-KILL");
     let _ = child.wait();
 }
