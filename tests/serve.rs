@@ -418,27 +418,29 @@ fn bad_requests_get_clear_errors() {
     let fx = Fixture::new();
     fx.write("f.txt", "x");
     let mut server = fx.serve(&["-q"]);
-    let cases: &[(&[u8], u16)] = &[
+    // Each bad request gets a 4xx/5xx of its own kind. An unknown HTTP version may be 400
+    // (hyper) or 505 (nginx, the balancer of the lattice tests): both say what is wrong.
+    let cases: &[(&[u8], &[u16])] = &[
         (
             b"GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            400,
+            &[400],
         ),
-        (b"GET /%\r HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-        (b"NONSENSE\r\n\r\n", 400),
-        (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400),
-        (b"GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET /%\r HTTP/1.1\r\nHost: x\r\n\r\n", &[400]),
+        (b"NONSENSE\r\n\r\n", &[400]),
+        (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", &[400, 505]),
+        (b"GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n", &[400]),
         (
             b"GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            400,
+            &[400],
         ),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", &[400]),
     ];
     for (request, want) in cases {
         let raw = server.raw(request);
-        assert_eq!(
-            raw_status(&raw),
-            Some(*want),
-            "{:?} -> {:?}",
+        let status = raw_status(&raw);
+        assert!(
+            status.is_some_and(|s| want.contains(&s)),
+            "{:?} -> {:?}, want one of {want:?}",
             String::from_utf8_lossy(request),
             String::from_utf8_lossy(&raw)
         );
