@@ -13,7 +13,7 @@ HOST := target/release/sandserve
 # The host embeds the component built just before it: no cargo inside cargo.
 export SANDSERVE_COMPONENT := $(CURDIR)/$(WASM)
 
-.PHONY: all setup component build guests serve test test-deps unit integration lint fmt clean fuzz soak wrk bench bench-deps test-hosts hakari
+.PHONY: all setup component build guests serve test test-deps unit integration lint fmt clean fuzz soak wrk bench bench-deps test-hosts hakari test-cluster cluster-tools oci
 
 all: build
 
@@ -120,6 +120,33 @@ test-hosts: build $(WASMTIME) $(JCO)
 	&& SANDSERVE_TEST_HOST=jco SANDSERVE_JCO_DIR=$(TOOLS)/jco \
 	  $(CARGO) test --release -p sandserve --tests -- --test-threads=2; \
 	status=$$?; $(SKIP_REPORT); exit $$status
+
+# The component on a two-node wasmCloud lattice on loopback, behind an nginx balancer: the
+# black-box tests through it, then node loss, a rolling update and the sandbox
+# (tests/cluster/). Every pin and the placement message are in examples/wasmcloud/lattice.py,
+# which installs its tools into the tools dir.
+LATTICE := python3 examples/wasmcloud/lattice.py
+cluster-tools:
+	$(LATTICE) tools $(TOOLS)/wasmcloud
+
+test-cluster: build cluster-tools
+	@rm -f $(SKIPS)
+	SANDSERVE_TOOLS=$(TOOLS) python3 tests/cluster/run.py --cargo-tests; \
+	status=$$?; $(SKIP_REPORT); exit $$status
+
+# Publishes the component as an OCI artifact, REGISTRY/sandserve:TAG, through `wash oci push`,
+# with the version, source, revision and WASI version written into the component's metadata,
+# which wash turns into org.opencontainers.image.* annotations. INSECURE=1 for a plain-HTTP
+# registry such as the tests' own.
+REGISTRY ?=
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+TAG ?= $(VERSION)
+# The source must be a URL (wash parses it): the git remote when it is one, else this checkout.
+SOURCE ?= $(shell git remote get-url origin 2>/dev/null | grep -E '^https?://' || echo file://$(CURDIR))
+oci: component cluster-tools
+	@test -n "$(REGISTRY)" || { echo "usage: make oci REGISTRY=HOST[:PORT] [TAG=$(VERSION)] [INSECURE=1]" >&2; exit 2; }
+	$(LATTICE) push $(REGISTRY) $(WASM) $(TAG) --version $(VERSION) --source "$(SOURCE)" \
+	  --revision "$$(git rev-parse HEAD)" $(if $(INSECURE),--insecure)
 
 # Sustained load plus 1000 idle connections; CI runs a shorter one.
 SOAK_ARGS ?= --seconds 60 --connections 256 --idle 1000
