@@ -163,7 +163,7 @@ $(SWS):
 	CARGO_TARGET_DIR=$(CURDIR)/target/tools $(CARGO) install --locked static-web-server \
 	  --version 2.44.1 --root $(TOOLS)
 
-bench-deps: wrk $(SWS)
+bench-deps: wrk $(SWS) cluster-tools
 	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
 
 BENCH_ARGS ?= --seconds 5 --rounds 2

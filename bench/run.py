@@ -10,10 +10,22 @@ processes). Results also go to a JSON file.
 
 The HTTPS workload runs sandserve and nginx with one certificate made here by openssl, and
 compares them with each other only.
+
+With --lattice (the default when examples/wasmcloud/lattice.py's tools are installed) a
+two-node wasmCloud lattice comes up in the temp dir, the component is pushed to it, and
+`lattice.py serve` (nginx in front of the nodes) is measured with one node
+(wasmcloud-1node) and with two (wasmcloud-2nodes), on LATTICE_WORKLOADS only: a node costs
+~8 ms of its own CPU per request, too slow for the 256 MiB and HTTPS workloads.
+
+"CPU us/req" is the CPU time (utime+stime from /proc/PID/stat) the server used during a
+workload divided by the requests wrk completed: the server's process group, or for the
+lattice servers the `wash host` node processes listed in lattice.json (the balancer nginx
+not included), all nodes counted; their "RSS MiB" is the nodes' too.
 """
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -48,6 +60,18 @@ TLS_WORKLOADS = [
     ("1k_c64_tls", "/1k.bin", 64, "req/s"),
 ]
 TLS_NAMES = {w[0] for w in TLS_WORKLOADS}
+
+# What the lattice servers run (see the docstring).
+LATTICE_WORKLOADS = {"1k_c64", "listing1000_c16", "100k_c64"}
+LATTICE_PY = os.path.join(ROOT, "examples/wasmcloud/lattice.py")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def import_lattice():
+    spec = importlib.util.spec_from_file_location("lattice", LATTICE_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port():
@@ -104,8 +128,13 @@ def wait_ready(url, timeout=30, context=None):
 
 
 class Server:
-    def __init__(self, name, argv, port, cwd=None, pidfile=None):
+    def __init__(self, name, argv, port, cwd=None, pidfile=None, env=None, workloads=None,
+                 cpu_pids=None):
         self.name, self.argv, self.port, self.cwd, self.pidfile = name, argv, port, cwd, pidfile
+        self.env = env
+        # The workload names this server runs (None: all) and, when its CPU is not its own
+        # process group's, a function listing the pids that do the work.
+        self.workloads, self.cpu_pids_of = workloads, cpu_pids
         self.proc = None
         self.startup_ms = None
         # Set for HTTPS servers: a context trusting the bench certificate.
@@ -123,8 +152,10 @@ class Server:
     def start(self):
         started = time.monotonic()
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        if not wait_ready(self.base + "/1k.bin", context=self.context):
+                                     stderr=subprocess.DEVNULL, start_new_session=True,
+                                     env=self.env)
+        timeout = 120 if self.workloads is not None else 30  # a lattice places first
+        if not wait_ready(self.base + "/1k.bin", timeout, context=self.context):
             self.stop()
             raise RuntimeError(f"{self.name} did not start")
         self.startup_ms = (time.monotonic() - started) * 1000
@@ -141,6 +172,12 @@ class Server:
                 except OSError:
                     pass
         return out
+
+    def runs(self, workload):
+        return self.workloads is None or workload in self.workloads
+
+    def cpu_pids(self):
+        return self.cpu_pids_of() if self.cpu_pids_of else self.pids()
 
     def rss_kib(self):
         return status_kib(self.pids(), "VmRSS")
@@ -207,6 +244,60 @@ http {{
     return Server(name, ["nginx", "-c", conf], port)
 
 
+class Lattice:
+    """A two-node lattice (examples/wasmcloud/lattice.py) in the bench's temp dir, the
+    component pushed to it; `servers()` are `lattice.py serve` on node1 and on both."""
+
+    def __init__(self, base, wasm):
+        self.lattice = import_lattice()
+        self.state = os.path.join(base, "lattice")
+        self.wasm = wasm
+        self.up = False
+
+    @staticmethod
+    def available():
+        try:
+            lattice = import_lattice()
+            return lattice.tool_paths(lattice.tools_dir())["wash"].is_file()
+        except Exception:  # noqa: BLE001 - no lattice then
+            return False
+
+    def cli(self, *args):
+        return subprocess.run([sys.executable, LATTICE_PY, *args], check=True,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              text=True).stdout
+
+    def start(self):
+        self.up = True  # `down` from here on, even for a half-started lattice
+        self.cli("up", self.state, "--nodes", "2")
+        self.image = self.cli("push", self.state, self.wasm, "bench").strip()
+        print(f"bench: lattice up in {self.state}, component pushed as {self.image}",
+              file=sys.stderr)
+
+    def node_pids(self):
+        info = self.lattice.load(self.state)
+        return [n["pid"] for n in info["nodes"].values() if n.get("pid")]
+
+    def servers(self, root):
+        env = dict(os.environ, SANDSERVE_LATTICE=self.state, SANDSERVE_LATTICE_IMAGE=self.image)
+        out = []
+        for name, nodes in (("wasmcloud-1node", ["node1"]), ("wasmcloud-2nodes", [])):
+            port = free_port()
+            argv = [sys.executable, LATTICE_PY, "serve", root, str(port),
+                    "--env", "SANDSERVE_NO_COMPRESS=1"]
+            for n in nodes:
+                argv += ["--node", n]
+            out.append(Server(name, argv, port, env=env, workloads=LATTICE_WORKLOADS,
+                              cpu_pids=self.node_pids))
+        return out
+
+    def stop(self):
+        if self.up:
+            subprocess.run([sys.executable, LATTICE_PY, "down", self.state],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            self.up = False
+
+
 def tls_servers(root, base, binary):
     """sandserve and nginx serving HTTPS with one ECDSA P-256 certificate made here."""
     cert, key = os.path.join(base, "cert.pem"), os.path.join(base, "key.pem")
@@ -247,9 +338,10 @@ def parse_wrk(text):
     for pct in ("50", "99"):
         m = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s|m)\b", text)
         lat[pct] = seconds(m.group(1), m.group(2)) * 1000 if m else None
+    requests = re.search(r"(\d+) requests in", text)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {"rps": rps, "mbps": mbps, "p50_ms": lat["50"], "p99_ms": lat["99"],
+    return {"rps": rps, "mbps": mbps, "requests": int(requests.group(1)) if requests else 0, "p50_ms": lat["50"], "p99_ms": lat["99"],
             "socket_errors": sum(map(int, errors.groups())) if errors else 0,
             "non_2xx": int(bad.group(1)) if bad else 0}
 
@@ -278,20 +370,34 @@ def status_kib(pids, field):
     return total
 
 
+def cpu_ticks(pids):
+    """utime + stime of `pids` (clock ticks), from /proc/PID/stat; gone pids count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def run_wrk(server, path, connections, seconds):
     # The kernel's high-water mark catches peaks that sampling every 100 ms would miss;
     # sampling stays as the fallback where the mark cannot be reset.
-    pids = server.pids()
+    pids = server.cpu_pids()  # for a lattice server, its nodes
     exact = reset_peak_rss(pids)
     peak = [0]
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
-            peak[0] = max(peak[0], server.rss_kib())
+            peak[0] = max(peak[0], status_kib(pids, "VmRSS"))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample)
+    cpu_before = cpu_ticks(pids)
     sampler.start()
     try:
         threads = min(2, connections)
@@ -301,7 +407,10 @@ def run_wrk(server, path, connections, seconds):
     finally:
         stop.set()
         sampler.join()
+    cpu_seconds = (cpu_ticks(pids) - cpu_before) / CLOCK_TICKS
     result = parse_wrk(out)
+    result["cpu_us_per_req"] = (cpu_seconds * 1e6 / result["requests"]
+                                if result["requests"] else None)
     result["peak_rss_kib"] = max(peak[0], status_kib(pids, "VmHWM") if exact else 0)
     return result
 
@@ -317,10 +426,18 @@ def main():
                          "(for A/B comparisons); repeatable")
     ap.add_argument("--servers", default=None,
                     help="comma-separated server names to run (default: all available)")
+    ap.add_argument("--lattice", action=argparse.BooleanOptionalAction, default=None,
+                    help="also measure wasmcloud-1node and wasmcloud-2nodes on a 2-node "
+                         "lattice (default: on when lattice.py's tools are installed)")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench/results/latest.json"))
     args = ap.parse_args()
     workloads = [w for w in WORKLOADS + TLS_WORKLOADS
                  if not args.only or w[0] in args.only.split(",")]
+    wanted = set(args.servers.split(",")) if args.servers else None
+    use_lattice = Lattice.available() if args.lattice is None else args.lattice
+    if use_lattice and (wanted and not wanted & {"wasmcloud-1node", "wasmcloud-2nodes"}
+                        or not LATTICE_WORKLOADS & {w[0] for w in workloads}):
+        use_lattice = False  # nothing for it to run
 
     with tempfile.TemporaryDirectory(prefix="sandserve-bench") as base:
         root, files = make_fixture(base)
@@ -330,13 +447,20 @@ def main():
             name, _, command = spec.partition("=")
             variants.append((name, shlex.split(command)))
         pool = servers(root, base, args.binary, variants)
-        if args.servers:
-            keep = args.servers.split(",")
-            pool = [s for s in pool if s.name in keep]
-        if any(w[0] in TLS_NAMES for w in workloads):
-            pool += tls_servers(root, base, args.binary)
+        lattice = Lattice(base, os.path.join(ROOT, "target/wasm32-wasip2/release/sandserve.wasm"))
         started = []
         try:
+            if use_lattice:
+                try:
+                    lattice.start()
+                    pool += lattice.servers(root)
+                except (subprocess.CalledProcessError, OSError) as e:
+                    print(f"bench: no lattice servers: {e}", file=sys.stderr)
+            if args.servers:
+                keep = args.servers.split(",")
+                pool = [s for s in pool if s.name in keep]
+            if any(w[0] in TLS_NAMES for w in workloads):
+                pool += tls_servers(root, base, args.binary)
             for server in pool:
                 try:
                     server.start()
@@ -344,6 +468,8 @@ def main():
                     print(f"bench: skipping {server.name}: {e}", file=sys.stderr)
                     continue
                 for name, digest in want.items():
+                    if server.workloads is not None and name == "256m.bin":
+                        continue  # not in its workloads, and slow through a lattice node
                     got = sha256_url(f"{server.base}/{name}", server.context)
                     if got != digest:
                         raise SystemExit(f"{server.name} served wrong bytes for {name}")
@@ -354,15 +480,21 @@ def main():
             for rnd in range(args.rounds):
                 for name, path, conns, _ in workloads:
                     for server in started:
-                        if server.tls != (name in TLS_NAMES):
+                        if server.tls != (name in TLS_NAMES) or not server.runs(name):
                             continue
                         r = run_wrk(server, path, conns, args.seconds)
                         samples.setdefault((name, server.name), []).append(r)
+                        cpu = r["cpu_us_per_req"]
                         print(f"bench: round {rnd + 1} {name} {server.name}: "
-                              f"{r['rps']:.0f} req/s {r['mbps']:.0f} MB/s", file=sys.stderr)
+                              f"{r['rps']:.0f} req/s {r['mbps']:.0f} MB/s"
+                              + (f" {cpu:.0f} CPU us/req" if cpu is not None else "")
+                              + (f" {r['socket_errors'] + r['non_2xx']} errors"
+                                 if r['socket_errors'] + r['non_2xx'] else ""),
+                              file=sys.stderr)
         finally:
             for server in pool:
                 server.stop()
+            lattice.stop()
 
     report = {"seconds": args.seconds, "rounds": args.rounds, "workloads": {}}
     for name, _, conns, unit in workloads:
@@ -379,6 +511,9 @@ def main():
                 "p99_ms": statistics.median(r["p99_ms"] for r in runs if r["p99_ms"] is not None),
                 "peak_rss_mib": max(r["peak_rss_kib"] for r in runs) / 1024,
                 "errors": sum(r["socket_errors"] + r["non_2xx"] for r in runs),
+                "cpu_us_per_req": statistics.median(
+                    [r["cpu_us_per_req"] for r in runs if r["cpu_us_per_req"] is not None]
+                    or [float("nan")]),
             }
         nginx = row.get("nginx-tls" if name in TLS_NAMES else "nginx", {}).get("median")
         for cell in row.values():
@@ -395,13 +530,14 @@ def main():
         json.dump(report, f, indent=2)
 
     print(f"{'workload':<18} {'server':<18} {'median':>12} {'x nginx':>8} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'RSS MiB':>8}")
+          f"{'p99 ms':>8} {'RSS MiB':>8} {'CPU us/req':>10} {'errors':>6}")
     for name, data in report["workloads"].items():
         for server, cell in data["servers"].items():
             ratio = f"{cell['ratio_to_nginx']:.2f}" if cell["ratio_to_nginx"] else "-"
             print(f"{name:<18} {server:<18} {cell['median']:>9.0f} {cell['unit']:<4}"
                   f"{ratio:>6} {cell['p50_ms']:>8.2f} {cell['p99_ms']:>8.2f} "
-                  f"{cell['peak_rss_mib']:>8.1f}")
+                  f"{cell['peak_rss_mib']:>8.1f} {cell['cpu_us_per_req']:>10.0f} "
+                  f"{cell['errors']:>6}")
     print("start-up to first response (ms): " +
           ", ".join(f"{k} {v:.0f}" for k, v in report["startup_ms"].items()))
     print("peak RSS over the whole run (MiB): " +
