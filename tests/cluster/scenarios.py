@@ -373,6 +373,13 @@ def need_nodes(ctx: Context, count: int = 2) -> list[str]:
     return nodes[:count]
 
 
+def verdict(figures: str, problems: list[str]) -> str:
+    """A check's PASS figures, or its Failure naming the problems beside them."""
+    if problems:
+        raise Failure(figures + " -- " + "; ".join(problems))
+    return figures
+
+
 def check_oci(ctx: Context, cleanup: Cleanup) -> str:
     """The image `make oci` pushed names its version, source, revision and WASI version."""
     got = lattice.manifest_annotations(ctx.image)
@@ -483,9 +490,7 @@ def check_node_loss(ctx: Context, cleanup: Cleanup) -> str:
                f"{len(files) - len(mismatched)}/{len(files)} files byte-identical after; "
                f"{victim} restarted, re-placed, both nodes answer: "
                f"{'yes' if set(nodes) <= set(seen) else 'no'}")
-    if problems:
-        raise Failure(figures + " -- " + "; ".join(problems))
-    return figures
+    return verdict(figures, problems)
 
 
 def check_rolling_update(ctx: Context, cleanup: Cleanup) -> str:
@@ -569,9 +574,7 @@ def check_rolling_update(ctx: Context, cleanup: Cleanup) -> str:
                f"beside v1 on a node, same host name, then v1 stopped): {wrk_figures(r)}; "
                "afterwards through nginx "
                + ", ".join(f"{k} x{v}" for k, v in rel.items()))
-    if problems:
-        raise Failure(figures + " -- " + "; ".join(problems))
-    return figures
+    return verdict(figures, problems)
 
 
 def multipart(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
@@ -647,9 +650,7 @@ def check_sandbox(ctx: Context, cleanup: Cleanup) -> str:
     figures = (f"read-only + SANDSERVE_UPLOAD=1 on {len(targets)} paths (each node, nginx): "
                f"{statuses}; tree {'byte-identical' if identical else 'CHANGED'} "
                f"({len(hashes_before)} files); writable control PUT {r.status}")
-    if problems:
-        raise Failure(figures + " -- " + "; ".join(problems))
-    return figures
+    return verdict(figures, problems)
 
 
 def check_auth(ctx: Context, cleanup: Cleanup) -> str:
@@ -688,9 +689,7 @@ def check_auth(ctx: Context, cleanup: Cleanup) -> str:
                + ", alice:secret " + "/".join(sorted({str(r.status) for r in rows['alice:secret']}))
                + ", wrong password " + "/".join(sorted({str(r.status) for r in rows['alice:wrong']}))
                + f"; 200s from {', '.join(sorted(seen))}")
-    if problems:
-        raise Failure(figures + " -- " + "; ".join(problems))
-    return figures
+    return verdict(figures, problems)
 
 
 CHECK_FUNCS = {"oci": check_oci, "nodes": check_nodes, "node-loss": check_node_loss,
