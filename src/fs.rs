@@ -1,6 +1,7 @@
 //! What the router needs from a read-only filesystem, as plain types, so request handling
 //! runs over WASI in the component and over an in-memory tree in native tests; how a
-//! filesystem failure becomes an HTTP status; and the one order entries are listed in.
+//! filesystem failure becomes an HTTP status; the one order entries are listed in; and the
+//! write side an upload stores through ([`Store`]), with its failures.
 
 use std::cmp::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -8,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::StatusCode;
 
 use crate::path::SafePath;
-use crate::upload::Store;
 
 /// The kinds of node a response can be built from; everything else is `Other` and never opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +177,65 @@ pub(crate) fn sort_entries(entries: &mut Vec<DirEntry>, key: SortKey, order: Ord
 
 fn is_file(entry: &DirEntry) -> bool {
     entry.meta.kind != Kind::Dir
+}
+
+/// Why a write failed, as far as the reply cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteError {
+    /// The name is taken.
+    Exists,
+    /// Something on the way is a file, not a directory.
+    NotDirectory,
+    /// Missing, or refused by the sandbox (a link out of the root).
+    NotFound,
+    /// The host's permissions refuse it (a read-only mount).
+    Forbidden,
+    /// The filesystem refuses the name (too long, bad bytes).
+    BadName,
+    /// The disk or a quota is full.
+    NoSpace,
+    /// Anything else.
+    Io,
+}
+
+impl WriteError {
+    pub(crate) fn status(self) -> StatusCode {
+        match self {
+            WriteError::Exists | WriteError::NotDirectory => StatusCode::CONFLICT,
+            WriteError::NotFound => StatusCode::NOT_FOUND,
+            WriteError::Forbidden => StatusCode::FORBIDDEN,
+            WriteError::BadName => StatusCode::BAD_REQUEST,
+            WriteError::NoSpace => StatusCode::INSUFFICIENT_STORAGE,
+            WriteError::Io => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The write side of the served directory: exactly the operations an upload needs.
+pub(crate) trait Store {
+    /// Creates the directory `path`; `Exists` if anything has that name.
+    fn create_dir(&self, path: &SafePath) -> Result<(), WriteError>;
+
+    /// Creates the file `path`, which must not exist (not even as a dangling link), and
+    /// opens it for writing.
+    fn create_new(&self, path: &SafePath) -> Result<Box<dyn Writer + '_>, WriteError>;
+
+    /// Gives the file `from` a second name `to`; `Exists` if `to` is taken.
+    fn link(&self, from: &SafePath, to: &SafePath) -> Result<(), WriteError>;
+
+    /// Removes the name `path` of a file.
+    fn remove_file(&self, path: &SafePath) -> Result<(), WriteError>;
+
+    /// Removes the directory `path` if it is empty.
+    fn remove_dir(&self, path: &SafePath) -> Result<(), WriteError>;
+}
+
+/// A file being written.
+pub(crate) trait Writer {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), WriteError>;
+
+    /// Waits until every byte is written, reporting a late failure (a full disk).
+    fn finish(self: Box<Self>) -> Result<(), WriteError>;
 }
 
 /// Entries for the tests of the modules that sort and render them.

@@ -1,6 +1,7 @@
 //! HTML text escaping, for every page the component generates (listings, search results,
 //! the XML-RPC documentation, error pages): text and double- or single-quoted attribute
 //! values (HTML Living Standard §13.1.2.3, §13.5) can then hold any name from the disk.
+//! Also the fixed fragments pages share, such as the upload form.
 
 /// Escapes `text` for element content and quoted attribute values.
 pub(crate) fn escape(text: &str) -> String {
@@ -21,6 +22,17 @@ pub(crate) fn push_escaped(out: &mut String, text: &str) {
             _ => out.push(c),
         }
     }
+}
+
+/// The listing's upload form: a file input for several files, posting `multipart/form-data`
+/// to the directory the page shows. Plain HTML, so it works without JavaScript.
+pub(crate) fn push_form(html: &mut String) {
+    html.push_str(
+        "<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\" \
+style=\"margin:.75rem 0\"><label>Upload files \
+<input type=\"file\" name=\"file\" multiple required></label> \
+<button type=\"submit\">Upload</button></form>\n",
+    );
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ pub(crate) fn render_html(
     }
     html.push_str("</tbody>\n</table>\n");
     if upload {
-        crate::upload::push_form(&mut html);
+        crate::html::push_form(&mut html);
     }
     let files = entries.len() - dirs;
     let _ = write!(

@@ -9,10 +9,9 @@ use std::cell::{RefCell, RefMut};
 use std::fmt;
 use std::rc::Rc;
 
-use http::{HeaderMap, Method};
+use http::{HeaderMap, Method, StatusCode};
 
 use crate::path::{PathError, SafePath};
-use crate::upload::Source;
 
 /// The declared body length (`Content-Length`, RFC 9110 §8.6): `Ok(None)` when there is
 /// none, `Err(())` when the field is not a plain decimal length.
@@ -101,6 +100,30 @@ impl Request {
     pub(crate) fn query_str(&self) -> &str {
         self.query.as_deref().unwrap_or_default()
     }
+}
+
+/// Why a request body could not be read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// The client went away or sent a broken body.
+    Broken,
+    /// Nothing arrived for longer than the glue waits (`upload::IDLE_TIMEOUT`).
+    Stalled,
+}
+
+impl BodyError {
+    pub(crate) fn status(self) -> StatusCode {
+        match self {
+            BodyError::Broken => StatusCode::BAD_REQUEST,
+            BodyError::Stalled => StatusCode::REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// A request body, read as it arrives.
+pub(crate) trait Source {
+    /// The next bytes of the body (at most `upload::CHUNK`, never empty), or `None` at its end.
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, BodyError>;
 }
 
 #[cfg(test)]

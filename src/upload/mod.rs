@@ -32,15 +32,15 @@ use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, LOCATION};
 use http::{Method, StatusCode};
 
 use crate::config::Config;
-use crate::fs::Fs;
+use crate::fs::{Fs, Store};
 use crate::listing::push_json_string;
 use crate::path::{PathError, SafePath};
 use crate::query::prefers_json;
 use crate::reply::Reply;
-use crate::request::{BodyStream, Request, RequestBody};
+use crate::request::{BodyError, BodyStream, Request, RequestBody, Source};
 use multipart::{Event, Parser};
 use store::Batch;
-pub(crate) use store::{BodyError, Source, Store, Stored};
+pub(crate) use store::Stored;
 
 /// The most body bytes read (and written) at a time.
 pub(crate) const CHUNK: usize = 64 * 1024;
@@ -273,17 +273,6 @@ fn stored_json(stored: &[Stored]) -> String {
     }
     json.push_str("]}\n");
     json
-}
-
-/// The listing's upload form: a file input for several files, posting `multipart/form-data`
-/// to the directory the page shows. Plain HTML, so it works without JavaScript.
-pub(crate) fn push_form(html: &mut String) {
-    html.push_str(
-        "<form method=\"post\" action=\"./\" enctype=\"multipart/form-data\" \
-style=\"margin:.75rem 0\"><label>Upload files \
-<input type=\"file\" name=\"file\" multiple required></label> \
-<button type=\"submit\">Upload</button></form>\n",
-    );
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Storing uploaded files without ever replacing one, over two small traits the WASI glue
-//! implements: [`Store`] (the served directory's write side) and [`Source`] (the request
-//! body as it arrives).
+//! implements: [`Store`] (the served directory's write side, defined with the filesystem)
+//! and [`Source`](crate::request::Source) (the request body as it arrives, defined with the
+//! request).
 //!
 //! The procedure for each file, all of it in [`Batch`]:
 //! 1. make the missing directories above the target;
@@ -16,90 +17,8 @@
 
 use http::StatusCode;
 
+use crate::fs::{Store, WriteError, Writer};
 use crate::path::SafePath;
-
-/// Why a write failed, as far as the reply cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WriteError {
-    /// The name is taken.
-    Exists,
-    /// Something on the way is a file, not a directory.
-    NotDirectory,
-    /// Missing, or refused by the sandbox (a link out of the root).
-    NotFound,
-    /// The host's permissions refuse it (a read-only mount).
-    Forbidden,
-    /// The filesystem refuses the name (too long, bad bytes).
-    BadName,
-    /// The disk or a quota is full.
-    NoSpace,
-    /// Anything else.
-    Io,
-}
-
-impl WriteError {
-    pub(crate) fn status(self) -> StatusCode {
-        match self {
-            WriteError::Exists | WriteError::NotDirectory => StatusCode::CONFLICT,
-            WriteError::NotFound => StatusCode::NOT_FOUND,
-            WriteError::Forbidden => StatusCode::FORBIDDEN,
-            WriteError::BadName => StatusCode::BAD_REQUEST,
-            WriteError::NoSpace => StatusCode::INSUFFICIENT_STORAGE,
-            WriteError::Io => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-/// The write side of the served directory: exactly the operations an upload needs.
-pub(crate) trait Store {
-    /// Creates the directory `path`; `Exists` if anything has that name.
-    fn create_dir(&self, path: &SafePath) -> Result<(), WriteError>;
-
-    /// Creates the file `path`, which must not exist (not even as a dangling link), and
-    /// opens it for writing.
-    fn create_new(&self, path: &SafePath) -> Result<Box<dyn Writer + '_>, WriteError>;
-
-    /// Gives the file `from` a second name `to`; `Exists` if `to` is taken.
-    fn link(&self, from: &SafePath, to: &SafePath) -> Result<(), WriteError>;
-
-    /// Removes the name `path` of a file.
-    fn remove_file(&self, path: &SafePath) -> Result<(), WriteError>;
-
-    /// Removes the directory `path` if it is empty.
-    fn remove_dir(&self, path: &SafePath) -> Result<(), WriteError>;
-}
-
-/// A file being written.
-pub(crate) trait Writer {
-    fn write(&mut self, bytes: &[u8]) -> Result<(), WriteError>;
-
-    /// Waits until every byte is written, reporting a late failure (a full disk).
-    fn finish(self: Box<Self>) -> Result<(), WriteError>;
-}
-
-/// Why a request body could not be read to its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BodyError {
-    /// The client went away or sent a broken body.
-    Broken,
-    /// Nothing arrived for [`super::IDLE_TIMEOUT`].
-    Stalled,
-}
-
-impl BodyError {
-    pub(crate) fn status(self) -> StatusCode {
-        match self {
-            BodyError::Broken => StatusCode::BAD_REQUEST,
-            BodyError::Stalled => StatusCode::REQUEST_TIMEOUT,
-        }
-    }
-}
-
-/// A request body, read as it arrives.
-pub(crate) trait Source {
-    /// The next bytes of the body (at most [`super::CHUNK`], never empty), or `None` at its end.
-    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, BodyError>;
-}
 
 /// A file this request stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

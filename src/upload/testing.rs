@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata};
+use crate::fs::{Store, WriteError, Writer};
 use crate::memfs::MTIME;
 use crate::path::SafePath;
-use crate::upload::store::{WriteError, Writer};
-use crate::upload::{BodyError, Source, Store};
+use crate::request::{BodyError, Source};
 
 #[derive(Debug, Clone)]
 enum Node {

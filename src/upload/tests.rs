@@ -7,9 +7,9 @@ use super::testing::{Chunks, MemStore};
 use crate::config::Config;
 use crate::memfs::MemFs;
 use crate::reply::{Body, Reply};
+use crate::request::BodyError;
 use crate::request::{BodyStream, Request, RequestBody};
 use crate::router::{route, streams_body};
-use crate::upload::BodyError;
 
 fn config(vars: &[(&str, &str)]) -> Config {
     let mut all = vec![("SANDSERVE_UPLOAD", "1")];

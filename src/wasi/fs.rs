@@ -9,9 +9,9 @@ use wasi::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
 
+use crate::fs::Store;
 use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
 use crate::path::SafePath;
-use crate::upload::Store;
 
 /// Unreadable entries skipped in one listing before the listing itself fails.
 const MAX_ENTRY_FAILURES: u32 = 100_000;

@@ -14,10 +14,11 @@ use wasi::io::poll;
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 use super::fs::WasiFs;
+use crate::fs::{Store, WriteError, Writer};
 use crate::path::SafePath;
+use crate::request::{BodyError, Source};
 use crate::request::{BodyStream, RequestBody};
-use crate::upload::store::{WriteError, Writer};
-use crate::upload::{BodyError, Source, Store, CHUNK, IDLE_TIMEOUT};
+use crate::upload::{CHUNK, IDLE_TIMEOUT};
 
 /// The request body, left for the route to stream.
 pub(super) fn body(request: IncomingRequest) -> RequestBody {
