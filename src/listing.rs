@@ -6,16 +6,21 @@
 //! links to itself and to nothing else; in JSON every string is escaped per RFC 8259 §7.
 //! The page needs no JavaScript and no external assets, and stays under 200 bytes of markup
 //! per entry.
+//!
+//! A listing's validator ([`etag`]) is a digest of everything the page shows, computed from
+//! the entries before the page is rendered, so a revalidation that matches skips rendering.
 
 use std::fmt::Write;
 
 use percent_encoding::utf8_percent_encode;
+use std::hash::{DefaultHasher, Hasher};
 
 use crate::fs::{DirEntry, Kind, Metadata, Order, SortKey, Timestamp};
 use crate::html::push_escaped;
 use crate::path::{SafePath, SEGMENT};
 use crate::query::ListingQuery;
 use crate::search::Found;
+use crate::validators::{self, ETag};
 
 const STYLE: &str = "<style>:root{color-scheme:light dark}\
 body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}\
@@ -25,6 +30,48 @@ a{color:#0645ad}nav,footer,form{margin:.5rem 0}nav,footer{color:#777}\
 th[aria-sort=ascending] a:after{content:' \\2191'}th[aria-sort=descending] a:after{content:' \\2193'}\
 @media(prefers-color-scheme:dark){body{background:#15171a;color:#ddd}a{color:#8ab4f8}}\
 </style>\n";
+
+/// The weak ETag of the listing of `dir` showing `entries` (sorted as `query` says, in its
+/// format): a digest of each entry's name, type, size and modification time, the sort, the
+/// format, and what else the page holds (the base path its links start with, the upload
+/// form), with this release's version for the page's own markup. Any change to what the page
+/// shows changes the tag; nothing else does.
+pub(crate) fn etag(
+    dir: &SafePath,
+    entries: &[DirEntry],
+    query: &ListingQuery,
+    base: &str,
+    upload_form: bool,
+) -> ETag {
+    let mut digest = DefaultHasher::new();
+    let page = format!(
+        "sandserve {} listing {:?} {:?} {:?} upload={upload_form}\n",
+        env!("CARGO_PKG_VERSION"),
+        query.format,
+        query.sort,
+        query.order,
+    );
+    digest.write(page.as_bytes());
+    digest.write(format!("{base}\n{}\n", dir.to_url(true)).as_bytes());
+    for entry in entries {
+        let (seconds, nanoseconds) = entry
+            .meta
+            .modified
+            .map_or((0, 0), |t| (t.seconds, t.nanoseconds));
+        // The name's length first, so no two lists of names hash alike by running together.
+        digest.write_u64(entry.name.len() as u64);
+        digest.write(entry.name.as_bytes());
+        digest.write(entry.meta.type_name(entry.symlink).as_bytes());
+        digest.write_u64(entry.meta.size);
+        digest.write_u64(seconds);
+        digest.write_u32(nanoseconds);
+    }
+    // std's SipHash: a tenth of SHA-256's cost per byte, which matters at a thousand entries
+    // per listing, and 64 bits are plenty to tell two versions of one page apart. Its
+    // algorithm may change between Rust releases; then tags change once, and every node of a
+    // deployment runs the same build.
+    validators::weak_etag(&digest.finish().to_le_bytes())
+}
 
 /// Renders the index page of `dir` for entries already sorted as `query` says.
 /// `base` prefixes the absolute links (breadcrumbs) when an embedder mounts the server below

@@ -10,7 +10,7 @@
 use http::header::{
     HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
-    ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE,
+    ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG,
     LOCATION, VARY, WWW_AUTHENTICATE,
 };
 use http::{Method, StatusCode};
@@ -29,6 +29,7 @@ use crate::request::{Request, RequestBody};
 use crate::search;
 use crate::tree;
 use crate::upload;
+use crate::validators::{self, Precondition};
 use crate::xmlrpc;
 
 /// The XML-RPC endpoint's path segments (`/RPC2`).
@@ -263,6 +264,17 @@ fn listing(
     })
     .map_err(FsError::status)?;
     fs::sort_entries(&mut entries, query.sort, query.order);
+    // The validator comes from the entries, so a matching revalidation skips the rendering.
+    let etag = listing::etag(dir, &entries, query, &config.base_path, config.upload);
+    match validators::evaluate(&request.method, &request.headers, &etag, None) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            return Ok(
+                page_reply(config, StatusCode::NOT_MODIFIED).header(ETAG, etag.header_value())
+            )
+        }
+        Precondition::Failed => return Err(StatusCode::PRECONDITION_FAILED),
+    }
     let page = match query.format {
         Format::Html => Page::Html(listing::render_html(
             dir,
@@ -273,7 +285,7 @@ fn listing(
         )),
         Format::Json => Page::Json(listing::render_json(dir, &entries)),
     };
-    Ok(generated(request, config, page))
+    Ok(generated(request, config, page).header(ETAG, etag.header_value()))
 }
 
 /// `?q=TERM`: the names below `plan.dir` that contain TERM, as HTML or JSON.
@@ -307,16 +319,23 @@ enum Page {
 /// The reply for a generated page, gzip'd when that pays. The same URL answers HTML or JSON
 /// by `Accept`, and plain or gzip by `Accept-Encoding`.
 fn generated(request: &Request, config: &Config, page: Page) -> Reply {
-    let reply = Reply::new(StatusCode::OK).header(CACHE_CONTROL, config.cache_control.clone());
+    let reply = page_reply(config, StatusCode::OK);
     let reply = match page {
         Page::Html(html) => reply.html(html),
         Page::Json(json) => reply.text("application/json; charset=utf-8", json),
     };
-    let reply = reply.header(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
     match compress::on_the_fly(&request.headers, config, reply.text_len()) {
         Some(coding) => reply.compressed(coding),
         None => reply,
     }
+}
+
+/// The headers every answer about a generated page carries, a 304 included (RFC 9110
+/// §15.4.5): its caching rule, and that it varies by `Accept` and `Accept-Encoding`.
+fn page_reply(config: &Config, status: StatusCode) -> Reply {
+    Reply::new(status)
+        .header(CACHE_CONTROL, config.cache_control.clone())
+        .header(VARY, HeaderValue::from_static("Accept, Accept-Encoding"))
 }
 
 /// `?download=tar|zip`: `NAME.tar` or `NAME.zip` as an attachment (RFC 6266), streamed

@@ -1,10 +1,15 @@
 //! Validators and preconditions: RFC 9110 §8.8 (ETag, Last-Modified), §13.1 (the
 //! conditional header fields) and §13.2.2 (the order in which they are evaluated).
 //!
-//! The ETag is strong and built from metadata only (size and modification time in
+//! A file's ETag is strong and built from metadata only (size and modification time in
 //! nanoseconds), never from content, so it costs one `stat`. It carries
 //! the content coding, because a gzip body and an identity body are different representations
 //! (§8.8.3.3) and a cache must never mix their byte ranges.
+//!
+//! A generated page (a listing) gets a weak ETag (§8.8.1) from a digest of what it shows:
+//! the same entries, order and format give the same page, gzip'd or not, and a page is never
+//! served in ranges, so the weak comparison of `If-None-Match` is all it needs. A weak tag
+//! never passes `If-Match` or `If-Range`, which compare strongly.
 //!
 //! Rules chosen where the RFC leaves room, or where it is easy to get wrong:
 //! - A list field (`If-Match`, `If-None-Match`) may arrive on several lines; the lines are one
@@ -20,6 +25,7 @@
 //! - `If-Range` with a date succeeds only if it equals Last-Modified to the second and that
 //!   Last-Modified is strong in the sense of §8.8.2.2: at least one second before now.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{
@@ -31,10 +37,14 @@ use http::{HeaderMap, Method};
 use crate::fs::Timestamp;
 use crate::header::trim_ows_bytes;
 
-/// A strong entity tag's opaque part, without its quotes. Only [`etag`] builds one, so it is
-/// always visible ASCII without `"`, and always a valid header value once quoted.
+/// An entity tag: its opaque part, without quotes, and whether it is weak. Only [`etag`] and
+/// [`weak_etag`] build one, so the opaque part is always visible ASCII without `"`, and
+/// always a valid header value once quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ETag(String);
+pub(crate) struct ETag {
+    opaque: String,
+    weak: bool,
+}
 
 /// The ETag of a representation: `"<size>-<mtime ns>[-<coding>]"`, numbers in hex. WASI
 /// reports no inode, so none can be part of it.
@@ -51,13 +61,27 @@ pub(crate) fn etag(size: u64, mtime: Option<Timestamp>, coding: Option<&str>) ->
         // Coding names are tokens; anything else is dropped so the tag stays a valid etagc.
         tag.extend(coding.chars().filter(|c| c.is_ascii_graphic() && *c != '"'));
     }
-    ETag(tag)
+    ETag {
+        opaque: tag,
+        weak: false,
+    }
+}
+
+/// The weak ETag of a generated page, `W/"<digest in hex>"`, from a digest of what it shows.
+pub(crate) fn weak_etag(digest: &[u8]) -> ETag {
+    let mut opaque = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        let _ = write!(opaque, "{byte:02x}");
+    }
+    ETag { opaque, weak: true }
 }
 
 impl ETag {
     /// The `ETag` field value, quoted.
     pub(crate) fn header_value(&self) -> HeaderValue {
-        HeaderValue::from_str(&format!("\"{}\"", self.0)).expect("visible ASCII without quotes")
+        let weak = if self.weak { "W/" } else { "" };
+        HeaderValue::from_str(&format!("{weak}\"{}\"", self.opaque))
+            .expect("visible ASCII without quotes")
     }
 }
 
@@ -184,8 +208,8 @@ struct Tag<'a> {
 
 impl Tag<'_> {
     fn matches(self, etag: &ETag, comparison: Comparison) -> bool {
-        let strong_enough = comparison == Comparison::Weak || !self.weak;
-        strong_enough && self.opaque == etag.0.as_bytes()
+        let strong_enough = comparison == Comparison::Weak || !(self.weak || etag.weak);
+        strong_enough && self.opaque == etag.opaque.as_bytes()
     }
 }
 

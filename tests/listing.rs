@@ -271,3 +271,36 @@ fn hundred_thousand_entries_list_completely() {
     let html = server.get("/huge/").text();
     assert_eq!(html.matches("<tr><td><a href=\"f").count(), 100_000);
 }
+
+/// An unchanged listing revalidates with `304` and no body; a changed one answers `200`
+/// with a new tag. The tag is weak: a listing is the same page gzip'd or not.
+#[test]
+fn an_unchanged_listing_revalidates_with_304() {
+    let fx = fixture();
+    let server = fx.serve(&["-q"]);
+    for target in ["/", "/?format=json", "/zdir/"] {
+        let first = server.get(target);
+        assert_eq!(first.status, 200, "{target}");
+        let tag = first
+            .header("etag")
+            .expect("a listing has an ETag")
+            .to_owned();
+        assert!(tag.starts_with("W/\""), "{target}: {tag}");
+
+        let again = server.request("GET", target, &[("If-None-Match", &tag)]);
+        assert_eq!(again.status, 304, "{target}");
+        assert!(again.body.is_empty(), "{target}");
+        assert_eq!(again.header("etag"), Some(tag.as_str()), "{target}");
+        assert_eq!(
+            again.header("vary"),
+            Some("Accept, Accept-Encoding"),
+            "{target}"
+        );
+    }
+    let tag = server.get("/zdir/").header("etag").unwrap().to_owned();
+    fx.write("zdir/new.txt", "new");
+    let changed = server.request("GET", "/zdir/", &[("If-None-Match", &tag)]);
+    assert_eq!(changed.status, 200);
+    assert!(changed.text().contains("new.txt"));
+    assert_ne!(changed.header("etag"), Some(tag.as_str()));
+}

@@ -1,10 +1,12 @@
 use http::header::{
-    ALLOW, CONTENT_LENGTH, CONTENT_TYPE, IF_MODIFIED_SINCE, LAST_MODIFIED, LOCATION,
+    ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, LAST_MODIFIED,
+    LOCATION, VARY,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::route;
 use crate::config::Config;
+use crate::fs::Timestamp;
 use crate::memfs::MemFs;
 use crate::path::SafePath;
 use crate::reply::{Body, Reply};
@@ -436,4 +438,76 @@ fn basic_auth_guards_every_route_but_the_preflight() {
     assert_eq!(super::body_limit(&post, &config), None);
     let post = req(Method::POST, "/RPC2", &good);
     assert!(super::body_limit(&post, &config).is_some());
+}
+
+/// A listing's weak ETag: `If-None-Match` with it is a 304 that keeps the page's headers and
+/// renders nothing; any change to what the page shows changes it.
+#[test]
+fn listing_revalidates_with_a_weak_etag() {
+    let config = Config::default();
+    let on = |fs: &MemFs, target: &str, headers: &[(&'static str, &str)]| {
+        route(&req(Method::GET, target, headers), fs, &config)
+    };
+    let fs = tree();
+    let first = on(&fs, "/docs/", &[]);
+    assert_eq!(first.status, StatusCode::OK);
+    let tag = header(&first, ETAG).to_owned();
+    assert!(
+        tag.starts_with("W/\"") && tag.ends_with('"') && tag.len() > 6,
+        "{tag}"
+    );
+
+    let again = on(&fs, "/docs/", &[("if-none-match", &tag)]);
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.body, Body::Empty);
+    assert_eq!(header(&again, ETAG), tag);
+    assert_eq!(header(&again, VARY), "Accept, Accept-Encoding");
+    assert!(again.headers.contains_key(CACHE_CONTROL));
+    // The opaque part compared weakly, as RFC 9110 §13.1.2 says, and in a list.
+    let bare = tag.trim_start_matches("W/");
+    let listed = format!("\"x\", {bare}");
+    assert_eq!(
+        on(&fs, "/docs/", &[("if-none-match", &listed)]).status,
+        StatusCode::NOT_MODIFIED
+    );
+    // If-Match compares strongly, which a weak tag never passes.
+    assert_eq!(
+        on(&fs, "/docs/", &[("if-match", &tag)]).status,
+        StatusCode::PRECONDITION_FAILED
+    );
+
+    let tag_of = |fs: &MemFs, target: &str, headers: &[(&'static str, &str)]| {
+        let reply = on(fs, target, headers);
+        assert_eq!(reply.status, StatusCode::OK, "{target}");
+        header(&reply, ETAG).to_owned()
+    };
+    let changed = [
+        tag_of(&tree().file("docs/new.txt", 1), "/docs/", &[]),
+        tag_of(&tree().file("docs/a b.txt", 4), "/docs/", &[]),
+        tag_of(
+            &tree().modified(
+                "docs/a b.txt",
+                Some(Timestamp {
+                    seconds: 7,
+                    nanoseconds: 1,
+                }),
+            ),
+            "/docs/",
+            &[],
+        ),
+        tag_of(&fs, "/docs/?format=json", &[]),
+        tag_of(&fs, "/docs/?sort=size", &[]),
+        tag_of(&fs, "/docs/?order=desc", &[]),
+        tag_of(&fs, "/site/", &[]),
+    ];
+    for (i, other) in changed.iter().enumerate() {
+        assert_ne!(*other, tag, "change {i}");
+        assert_eq!(
+            on(&fs, "/docs/", &[("if-none-match", other)]).status,
+            StatusCode::OK,
+            "change {i}"
+        );
+    }
+    // The same tree gives the same tag: it comes from what the page shows, nothing else.
+    assert_eq!(tag_of(&tree(), "/docs/", &[]), tag);
 }

@@ -12,7 +12,10 @@ const DATE_AFTER: &str = "Tue, 14 Nov 2023 22:13:21 GMT";
 type Fields = &'static [(&'static str, &'static str)];
 
 fn tag() -> ETag {
-    ETag("5-65537f00".into())
+    ETag {
+        opaque: "5-65537f00".into(),
+        weak: false,
+    }
 }
 
 fn at(secs: u64) -> SystemTime {
@@ -64,7 +67,7 @@ fn etag_shape() {
         (etag(1, None, Some("b\"r \r\n")), "1-0-br"),
     ];
     for (got, want) in cases {
-        assert_eq!(got.0, *want);
+        assert_eq!(got.opaque, *want);
         assert_eq!(got.header_value(), format!("\"{want}\"").as_str());
     }
     assert_ne!(
@@ -320,7 +323,10 @@ fn weak_and_strong_comparison_table() {
         let (b, _) = parse_tag(b.as_bytes()).unwrap();
         // Compare both ways: the table is symmetric.
         for (x, y) in [(a, b), (b, a)] {
-            let ours = ETag(String::from_utf8(y.opaque.to_vec()).unwrap());
+            let ours = ETag {
+                opaque: String::from_utf8(y.opaque.to_vec()).unwrap(),
+                weak: false,
+            };
             let y_strong = !y.weak;
             assert_eq!(
                 x.matches(&ours, Comparison::Strong) && y_strong,
