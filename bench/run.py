@@ -341,7 +341,8 @@ def parse_wrk(text):
     requests = re.search(r"(\d+) requests in", text)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {"rps": rps, "mbps": mbps, "requests": int(requests.group(1)) if requests else 0, "p50_ms": lat["50"], "p99_ms": lat["99"],
+    return {"rps": rps, "mbps": mbps, "requests": int(requests.group(1)) if requests else 0,
+            "p50_ms": lat["50"], "p99_ms": lat["99"],
             "socket_errors": sum(map(int, errors.groups())) if errors else 0,
             "non_2xx": int(bad.group(1)) if bad else 0}
 

@@ -138,9 +138,13 @@ from typing import NoReturn
 START_TIMEOUT = 120.0  # a first workload.start pulls and compiles the component
 
 
+class LatticeError(Exception):
+    """What a command cannot do. The CLI prints it and exits 1; code that imports this module
+    (the cluster checks, the bench) catches it like any other failure."""
+
+
 def die(message: str) -> NoReturn:
-    print(f"lattice: {message}", file=sys.stderr)
-    sys.exit(1)
+    raise LatticeError(message)
 
 
 def log(message: str) -> None:
@@ -989,7 +993,11 @@ def main(argv: list[str] | None = None) -> None:
     s.set_defaults(func=cmd_serve)
 
     args = p.parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except LatticeError as e:
+        print(f"lattice: {e}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
