@@ -1,9 +1,14 @@
 //! What the router needs from a read-only filesystem, as plain types, so request handling
 //! runs over WASI in the component and over an in-memory tree in native tests; how a
-//! filesystem failure becomes an HTTP status; the one order entries are listed in; and the
-//! write side an upload stores through ([`Store`]), with its failures.
+//! filesystem failure becomes an HTTP status; and the write side an upload stores through
+//! ([`Store`]), with its failures.
+//!
+//! A directory is read as a stream through a callback, never as a list, so a caller holds
+//! only what it keeps. [`Fs::read_names`] gives each entry's kind without a `stat` where the
+//! directory itself says it (a listing sorted by name needs no more), and
+//! [`Fs::stat_names`] looks up the few entries a page shows.
 
-use std::cmp::Ordering;
+use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
@@ -62,6 +67,25 @@ pub(crate) struct DirEntry {
     pub(crate) symlink: bool,
 }
 
+/// One entry as a directory lists it, before any `stat` of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Name {
+    pub(crate) name: String,
+    /// What it is, after following a symlink.
+    pub(crate) kind: Kind,
+    pub(crate) symlink: bool,
+}
+
+impl Name {
+    pub(crate) fn of(entry: DirEntry) -> Name {
+        Name {
+            name: entry.name,
+            kind: entry.meta.kind,
+            symlink: entry.symlink,
+        }
+    }
+}
+
 /// Filesystem failures the router distinguishes; each maps to one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FsError {
@@ -90,9 +114,47 @@ pub(crate) trait Fs {
     /// Metadata of `path`, following symlinks (which the sandbox keeps inside the root).
     fn stat(&self, path: &SafePath) -> Result<Metadata, FsError>;
 
-    /// Calls `each` for every entry of the directory at `path`, in no particular order.
-    /// Entries that vanish or cannot be followed are skipped, never fatal for the listing.
-    fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError>;
+    /// Calls `each` for every entry of the directory at `path`, in no particular order, until
+    /// it breaks. Entries that vanish or cannot be followed are skipped, never fatal for the
+    /// listing.
+    fn read_dir(
+        &self,
+        path: &SafePath,
+        each: &mut dyn FnMut(DirEntry) -> ControlFlow<()>,
+    ) -> Result<(), FsError>;
+
+    /// As [`Fs::read_dir`], with each entry's name and kind only: a filesystem that learns
+    /// kinds from the directory itself stats nothing but symlinks (to follow them).
+    fn read_names(
+        &self,
+        path: &SafePath,
+        each: &mut dyn FnMut(Name) -> ControlFlow<()>,
+    ) -> Result<(), FsError> {
+        self.read_dir(path, &mut |entry| each(Name::of(entry)))
+    }
+
+    /// The entries `names` of the directory `dir` with their metadata, in the given order;
+    /// one gone since it was listed is left out.
+    fn stat_names(
+        &self,
+        dir: &SafePath,
+        names: Vec<Name>,
+        each: &mut dyn FnMut(DirEntry),
+    ) -> Result<(), FsError> {
+        for name in names {
+            let Some(path) = dir.join(&name.name) else {
+                continue;
+            };
+            if let Ok(meta) = self.stat(&path) {
+                each(DirEntry {
+                    name: name.name,
+                    meta,
+                    symlink: name.symlink,
+                });
+            }
+        }
+        Ok(())
+    }
 
     /// Up to `len` bytes of the file at `path` from `offset`, into memory. Only the XML-RPC
     /// API uses it (its answers carry file bytes); HTTP bodies are spliced instead.
@@ -102,81 +164,6 @@ pub(crate) trait Fs {
     fn store(&self) -> Option<&dyn Store> {
         None
     }
-}
-
-/// What a listing is sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum SortKey {
-    #[default]
-    Name,
-    Size,
-    Time,
-}
-
-/// Which way a listing is sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Order {
-    #[default]
-    Asc,
-    Desc,
-}
-
-impl SortKey {
-    /// The value of `?sort=` that asks for this key.
-    pub(crate) fn token(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Size => "size",
-            SortKey::Time => "time",
-        }
-    }
-}
-
-impl Order {
-    /// The value of `?order=` that asks for this order.
-    pub(crate) fn token(self) -> &'static str {
-        match self {
-            Order::Asc => "asc",
-            Order::Desc => "desc",
-        }
-    }
-
-    pub(crate) fn flipped(self) -> Order {
-        match self {
-            Order::Asc => Order::Desc,
-            Order::Desc => Order::Asc,
-        }
-    }
-}
-
-/// Directories first in either order, then by `key`; ties go to the name (case-insensitive,
-/// then exact bytes) so the order is total and stable across requests.
-pub(crate) fn sort_entries(entries: &mut Vec<DirEntry>, key: SortKey, order: Order) {
-    // Case-folding a name is most of a comparison's cost: fold each name once, not in each
-    // of the n log n comparisons (a third of a 1000-entry listing's time when done per pair).
-    let mut keyed: Vec<(String, DirEntry)> = entries
-        .drain(..)
-        .map(|entry| (entry.name.to_lowercase(), entry))
-        .collect();
-    keyed.sort_unstable_by(|(folded_a, a), (folded_b, b)| {
-        let by_key = match key {
-            SortKey::Name => Ordering::Equal,
-            SortKey::Size => a.meta.size.cmp(&b.meta.size),
-            SortKey::Time => a.meta.modified.cmp(&b.meta.modified),
-        }
-        .then_with(|| folded_a.cmp(folded_b))
-        .then_with(|| a.name.cmp(&b.name));
-        let by_key = match order {
-            Order::Asc => by_key,
-            Order::Desc => by_key.reverse(),
-        };
-        is_file(a).cmp(&is_file(b)).then(by_key)
-    });
-    entries.extend(keyed.into_iter().map(|(_, entry)| entry));
-}
-
-fn is_file(entry: &DirEntry) -> bool {
-    entry.meta.kind != Kind::Dir
 }
 
 /// Why a write failed, as far as the reply cares.
@@ -267,71 +254,6 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use super::testing::{entry, names};
-
-    fn sample() -> Vec<DirEntry> {
-        vec![
-            entry("b.txt", Kind::File, 300, 30),
-            entry("Zeta", Kind::Dir, 0, 10),
-            entry("A.txt", Kind::File, 100, 50),
-            entry("alpha", Kind::Dir, 0, 40),
-            entry("a.txt", Kind::File, 200, 20),
-        ]
-    }
-
-    #[test]
-    fn sort_orders_keep_directories_first() {
-        let cases: &[(SortKey, Order, [&str; 5])] = &[
-            (
-                SortKey::Name,
-                Order::Asc,
-                ["alpha", "Zeta", "A.txt", "a.txt", "b.txt"],
-            ),
-            (
-                SortKey::Name,
-                Order::Desc,
-                ["Zeta", "alpha", "b.txt", "a.txt", "A.txt"],
-            ),
-            (
-                SortKey::Size,
-                Order::Asc,
-                ["alpha", "Zeta", "A.txt", "a.txt", "b.txt"],
-            ),
-            (
-                SortKey::Size,
-                Order::Desc,
-                ["Zeta", "alpha", "b.txt", "a.txt", "A.txt"],
-            ),
-            (
-                SortKey::Time,
-                Order::Asc,
-                ["Zeta", "alpha", "a.txt", "b.txt", "A.txt"],
-            ),
-            (
-                SortKey::Time,
-                Order::Desc,
-                ["alpha", "Zeta", "A.txt", "b.txt", "a.txt"],
-            ),
-        ];
-        for (key, order, want) in cases {
-            let mut entries = sample();
-            sort_entries(&mut entries, *key, *order);
-            assert_eq!(names(&entries), want, "{key:?} {order:?}");
-        }
-    }
-
-    #[test]
-    fn name_order_folds_case_beyond_ascii() {
-        // Byte order would put "Éb" (C3 89) before "éa" (C3 A9); folded, "éa" comes first.
-        let mut entries = vec![
-            entry("Éb", Kind::File, 1, 1),
-            entry("éa", Kind::File, 1, 1),
-            entry("z", Kind::File, 1, 1),
-        ];
-        sort_entries(&mut entries, SortKey::Name, Order::Asc);
-        assert_eq!(names(&entries), ["z", "éa", "Éb"]);
-    }
 
     #[test]
     fn errors_map_to_statuses() {

@@ -21,6 +21,8 @@ mod header;
 mod html;
 mod listing;
 mod mime;
+mod order;
+mod page;
 mod path;
 mod query;
 mod range;

@@ -15,8 +15,10 @@ use std::fmt::Write;
 use percent_encoding::utf8_percent_encode;
 use std::hash::{DefaultHasher, Hasher};
 
-use crate::fs::{DirEntry, Kind, Metadata, Order, SortKey, Timestamp};
+use crate::fs::{Kind, Metadata, Timestamp};
 use crate::html::push_escaped;
+use crate::order::{Cursor, Order, SortKey};
+use crate::page::Page;
 use crate::path::{SafePath, SEGMENT};
 use crate::query::ListingQuery;
 use crate::search::Found;
@@ -31,29 +33,35 @@ th[aria-sort=ascending] a:after{content:' \\2191'}th[aria-sort=descending] a:aft
 @media(prefers-color-scheme:dark){body{background:#15171a;color:#ddd}a{color:#8ab4f8}}\
 </style>\n";
 
-/// The weak ETag of the listing of `dir` showing `entries` (sorted as `query` says, in its
+/// The weak ETag of the listing of `dir` showing `page` (sorted as `query` says, in its
 /// format): a digest of each entry's name, type, size and modification time, the sort, the
-/// format, and what else the page holds (the base path its links start with, the upload
-/// form), with this release's version for the page's own markup. Any change to what the page
+/// format, where the page starts and ends in the directory and its totals, and what else the
+/// page holds (the base path its links start with, the upload form), with this release's
+/// version for the page's own markup. Any change to what the page
 /// shows changes the tag; nothing else does.
 pub(crate) fn etag(
     dir: &SafePath,
-    entries: &[DirEntry],
+    page: &Page,
     query: &ListingQuery,
     base: &str,
     upload_form: bool,
 ) -> ETag {
     let mut digest = DefaultHasher::new();
-    let page = format!(
-        "sandserve {} listing {:?} {:?} {:?} upload={upload_form}\n",
+    let next = page.next.as_ref().map(Cursor::text);
+    let head = format!(
+        "sandserve {} listing {:?} {:?} {:?} upload={upload_form} {:?} of {} ({} dirs) from {} to {next:?}\n",
         env!("CARGO_PKG_VERSION"),
         query.format,
         query.sort,
         query.order,
+        query.start,
+        page.total,
+        page.dirs,
+        page.before,
     );
-    digest.write(page.as_bytes());
+    digest.write(head.as_bytes());
     digest.write(format!("{base}\n{}\n", dir.to_url(true)).as_bytes());
-    for entry in entries {
+    for entry in &page.entries {
         let (seconds, nanoseconds) = entry
             .meta
             .modified
@@ -73,16 +81,18 @@ pub(crate) fn etag(
     validators::weak_etag(&digest.finish().to_le_bytes())
 }
 
-/// Renders the index page of `dir` for entries already sorted as `query` says.
+/// Renders the index page of `dir` for a page of entries sorted as `query` says.
 /// `base` prefixes the absolute links (breadcrumbs) when an embedder mounts the server below
-/// its own root; `upload` adds the upload form.
+/// its own root; `upload` adds the upload form. A directory of more than one page gets a
+/// line of page links under the table; the footer counts the whole directory.
 pub(crate) fn render_html(
     dir: &SafePath,
-    entries: &[DirEntry],
+    page: &Page,
     query: &ListingQuery,
     base: &str,
     upload: bool,
 ) -> String {
+    let entries = &page.entries;
     let title = format!("Index of {}", dir);
     let mut html = String::with_capacity(2000 + title.len() * 4 + entries.len() * 150);
     page_head(&mut html, &title, dir, base, "");
@@ -90,20 +100,22 @@ pub(crate) fn render_html(
     if !dir.is_root() {
         html.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
-    let mut dirs = 0;
     // One buffer for every row's link, not an allocation per entry.
     let mut href = String::new();
     for entry in entries {
-        dirs += usize::from(entry.meta.kind == Kind::Dir);
         href.clear();
         href.extend(utf8_percent_encode(&entry.name, SEGMENT));
         entry_row(&mut html, &href, &entry.name, entry.meta, entry.symlink);
     }
     html.push_str("</tbody>\n</table>\n");
+    if page.before > 0 || page.next.is_some() {
+        page_links(&mut html, page, query);
+    }
     if upload {
         crate::html::push_form(&mut html);
     }
-    let files = entries.len() - dirs;
+    let dirs = page.dirs;
+    let files = page.total - dirs;
     let _ = write!(
         html,
         "<footer>{dirs} {}, {files} {} &middot; Download \
@@ -117,6 +129,57 @@ pub(crate) fn render_html(
         if files == 1 { "file" } else { "files" },
     );
     html
+}
+
+/// `Entries 10,001-20,000 of 300,000 · first page · next page`: where this page sits, and
+/// plain links a crawler (`wget -r`) follows to every page.
+fn page_links(html: &mut String, page: &Page, query: &ListingQuery) {
+    let first = page.before + usize::from(!page.entries.is_empty());
+    let last = page.before + page.entries.len();
+    let _ = write!(
+        html,
+        "<nav aria-label=\"pages\">Entries {}&ndash;{} of {}",
+        Thousands(first),
+        Thousands(last),
+        Thousands(page.total)
+    );
+    let order = format!(
+        "?sort={}&amp;order={}",
+        query.sort.token(),
+        query.order.token()
+    );
+    if page.before > 0 {
+        let _ = write!(html, " &middot; <a href=\"{order}\">first page</a>");
+    }
+    if let Some(next) = &page.next {
+        let _ = write!(
+            html,
+            " &middot; <a href=\"{order}&amp;after={}\" rel=\"next\">next page</a>",
+            encoded(next)
+        );
+    }
+    html.push_str("</nav>\n");
+}
+
+/// A cursor as a query value.
+fn encoded(cursor: &Cursor) -> String {
+    form_urlencoded::byte_serialize(cursor.text().as_bytes()).collect()
+}
+
+/// `300000` as `300,000`.
+struct Thousands(usize);
+
+impl std::fmt::Display for Thousands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.0.to_string();
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                f.write_str(",")?;
+            }
+            write!(f, "{digit}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The page of search results for `term` below `dir`, each linked by its path.
@@ -262,19 +325,35 @@ fn breadcrumbs(html: &mut String, dir: &SafePath, base: &str) {
     html.push_str("</nav>\n");
 }
 
-/// `{"path": "/dir/", "entries": [{"name", "type", "size", "modified"}]}` (README schema).
-pub(crate) fn render_json(dir: &SafePath, entries: &[DirEntry]) -> String {
-    let mut json = String::with_capacity(64 + entries.len() * 110);
+/// `{"path": "/dir/", "entries": [{"name", "type", "size", "modified"}], "total": N,
+/// "next": URL|null}` (README schema): `total` counts the whole directory, and `next` is the
+/// absolute URL of the next page, JSON too, in the same order.
+pub(crate) fn render_json(dir: &SafePath, page: &Page, query: &ListingQuery, base: &str) -> String {
+    let mut json = String::with_capacity(128 + page.entries.len() * 110);
     json.push_str("{\"path\": ");
     push_json_string(&mut json, &dir.to_string());
     json.push_str(", \"entries\": [");
-    for (i, entry) in entries.iter().enumerate() {
+    for (i, entry) in page.entries.iter().enumerate() {
         if i > 0 {
             json.push_str(", ");
         }
         push_json_entry(&mut json, &entry.name, None, entry.meta, entry.symlink);
     }
-    json.push_str("]}\n");
+    let _ = write!(json, "], \"total\": {}, \"next\": ", page.total);
+    match &page.next {
+        Some(next) => {
+            let url = format!(
+                "{base}{}?format=json&sort={}&order={}&after={}",
+                dir.to_url(true),
+                query.sort.token(),
+                query.order.token(),
+                encoded(next)
+            );
+            push_json_string(&mut json, &url);
+        }
+        None => json.push_str("null"),
+    }
+    json.push_str("}\n");
     json
 }
 

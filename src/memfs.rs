@@ -7,6 +7,7 @@
 //! [`Fs`] is tested through this one double.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
 use crate::path::SafePath;
@@ -187,7 +188,11 @@ impl Fs for MemFs {
             .map(|(entry, _)| metadata(entry))
     }
 
-    fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError> {
+    fn read_dir(
+        &self,
+        path: &SafePath,
+        each: &mut dyn FnMut(DirEntry) -> ControlFlow<()>,
+    ) -> Result<(), FsError> {
         let (dir, found) = self.resolve(&path.relative())?;
         if !matches!(dir.node, Node::Dir) {
             return Err(FsError::NotFound);
@@ -214,11 +219,14 @@ impl Fs for MemFs {
                 },
                 _ => (metadata(entry), false),
             };
-            each(DirEntry {
+            let entry = DirEntry {
                 name: rest.to_owned(),
                 meta,
                 symlink,
-            });
+            };
+            if each(entry).is_break() {
+                break;
+            }
         }
         Ok(())
     }
@@ -250,7 +258,8 @@ mod tests {
     fn listing(fs: &MemFs, path: &str) -> Vec<(String, Kind, bool)> {
         let mut out = Vec::new();
         fs.read_dir(&at(path), &mut |e| {
-            out.push((e.name, e.meta.kind, e.symlink))
+            out.push((e.name, e.meta.kind, e.symlink));
+            ControlFlow::Continue(())
         })
         .unwrap();
         out

@@ -1,5 +1,5 @@
 //! The query of a directory request (`?sort=size&order=desc&format=json`, `?download=tar`,
-//! `?download=zip`, `?q=TERM`) and the `Accept` negotiation between the HTML and JSON
+//! `?download=zip`, `?q=TERM`, `?after=CURSOR`) and the `Accept` negotiation between the HTML and JSON
 //! answers (weights parsed by `header.rs`).
 //!
 //! The query uses `application/x-www-form-urlencoded` rules (`+` is a space). Unknown keys
@@ -8,8 +8,8 @@
 use http::header::ACCEPT;
 use http::HeaderMap;
 
-use crate::fs::{Order, SortKey};
 use crate::header::{self, QValue};
+use crate::order::{Cursor, Order, SortKey};
 use crate::request::Request;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,6 +26,16 @@ pub(crate) enum Download {
     Zip,
 }
 
+/// Which page of a listing: `?after=CURSOR` (see `order.rs`) starts after a key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Start {
+    #[default]
+    First,
+    After(Cursor),
+    /// A cursor this server did not write for the requested sort: a 400, not a guess.
+    Unreadable,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct ListingQuery {
     pub(crate) sort: SortKey,
@@ -35,11 +45,14 @@ pub(crate) struct ListingQuery {
     pub(crate) download: Option<Download>,
     /// `?q=TERM`: search the subtree for names containing TERM; an empty TERM is no search.
     pub(crate) search: Option<String>,
+    /// Where the page starts.
+    pub(crate) start: Start,
 }
 
 /// Reads the listing options from the request's query and its `Accept` header.
 pub(crate) fn parse(request: &Request) -> ListingQuery {
     let mut query = ListingQuery::default();
+    let mut after = None;
     if prefers_json(&request.headers) {
         query.format = Format::Json;
     }
@@ -56,8 +69,13 @@ pub(crate) fn parse(request: &Request) -> ListingQuery {
             ("download", "zip") => query.download = Some(Download::Zip),
             ("q", term) if !term.trim().is_empty() => query.search = Some(term.to_owned()),
             ("q", _) => query.search = None,
+            ("after", cursor) => after = Some(cursor.to_owned()),
             _ => {}
         }
+    }
+    // Read last, because what a cursor holds depends on the sort.
+    if let Some(after) = after {
+        query.start = Cursor::parse(&after, query.sort).map_or(Start::Unreadable, Start::After);
     }
     query
 }
@@ -164,6 +182,21 @@ mod tests {
                 },
             ),
             ("/?SORT=size", d.clone()),
+            (
+                "/?sort=size&after=f%2F12%2Fa+b",
+                ListingQuery {
+                    sort: SortKey::Size,
+                    start: Start::After(Cursor::parse("f/12/a b", SortKey::Size).unwrap()),
+                    ..d.clone()
+                },
+            ),
+            (
+                "/?after=f%2F12%2Fab",
+                ListingQuery {
+                    start: Start::Unreadable,
+                    ..d.clone()
+                },
+            ),
         ];
         for (target, want) in cases {
             assert_eq!(q(target, None), *want, "{target}");

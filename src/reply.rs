@@ -96,6 +96,16 @@ impl Reply {
         Reply::new(status).html(error_page(status))
     }
 
+    /// An error page that says why, in a sentence of plain text.
+    pub(crate) fn explained(status: StatusCode, why: &str) -> Reply {
+        let mut page = error_page(status);
+        let mut paragraph = String::from("<p>");
+        crate::html::push_escaped(&mut paragraph, why);
+        paragraph.push_str("</p>\n</body>");
+        page = page.replacen("</body>", &paragraph, 1);
+        Reply::new(status).html(page)
+    }
+
     /// Drops the body but keeps every header, as HEAD requires (RFC 9110 §9.3.2).
     pub(crate) fn without_body(mut self) -> Reply {
         self.body = Body::Empty;

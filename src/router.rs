@@ -19,11 +19,12 @@ use crate::auth;
 use crate::compress;
 use crate::config::Config;
 use crate::file;
-use crate::fs::{self, DirEntry, Fs, FsError, Kind};
+use crate::fs::{self, Fs, FsError, Kind};
 use crate::header;
 use crate::listing;
+use crate::page;
 use crate::path::{PathError, SafePath};
-use crate::query::{self, Download, Format, ListingQuery};
+use crate::query::{self, Download, Format, ListingQuery, Start};
 use crate::reply::{Body, Reply};
 use crate::request::{Request, RequestBody};
 use crate::search;
@@ -31,6 +32,7 @@ use crate::tree;
 use crate::upload;
 use crate::validators::{self, Precondition};
 use crate::xmlrpc;
+use crate::zip;
 
 /// The XML-RPC endpoint's path segments (`/RPC2`).
 const RPC_PATH: &[&str] = &["RPC2"];
@@ -225,6 +227,13 @@ fn directory(
         visibility: config.visibility,
     };
     if let Some(download) = query.download {
+        if download == Download::Zip {
+            match zip::check(fs, &plan) {
+                Ok(()) => {}
+                Err(zip::Refusal::Unreadable(error)) => return Err(error.status()),
+                Err(zip::Refusal::TooManyMembers(members)) => return Ok(zip_refused(members)),
+            }
+        }
         return Ok(archive(config, plan, download));
     }
     if let Some(term) = &query.search {
@@ -256,16 +265,20 @@ fn listing(
     dir: &SafePath,
     query: &ListingQuery,
 ) -> Result<Reply, StatusCode> {
-    let mut entries: Vec<DirEntry> = Vec::new();
-    fs.read_dir(dir, &mut |entry| {
-        if config.visibility.shows_entry(&entry) {
-            entries.push(entry);
-        }
-    })
-    .map_err(FsError::status)?;
-    fs::sort_entries(&mut entries, query.sort, query.order);
+    let after = match &query.start {
+        Start::First => None,
+        Start::After(cursor) => Some(cursor.clone()),
+        Start::Unreadable => return Err(StatusCode::BAD_REQUEST),
+    };
+    let asked = page::Request {
+        sort: query.sort,
+        order: query.order,
+        after,
+        limit: page::PAGE_SIZE,
+    };
+    let page = page::read(fs, dir, config.visibility, &asked).map_err(FsError::status)?;
     // The validator comes from the entries, so a matching revalidation skips the rendering.
-    let etag = listing::etag(dir, &entries, query, &config.base_path, config.upload);
+    let etag = listing::etag(dir, &page, query, &config.base_path, config.upload);
     match validators::evaluate(&request.method, &request.headers, &etag, None) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
@@ -276,14 +289,14 @@ fn listing(
         Precondition::Failed => return Err(StatusCode::PRECONDITION_FAILED),
     }
     let page = match query.format {
-        Format::Html => Page::Html(listing::render_html(
+        Format::Html => Generated::Html(listing::render_html(
             dir,
-            &entries,
+            &page,
             query,
             &config.base_path,
             config.upload,
         )),
-        Format::Json => Page::Json(listing::render_json(dir, &entries)),
+        Format::Json => Generated::Json(listing::render_json(dir, &page, query, &config.base_path)),
     };
     Ok(generated(request, config, page).header(ETAG, etag.header_value()))
 }
@@ -299,30 +312,30 @@ fn search(
 ) -> Result<Reply, StatusCode> {
     let found = search::search(fs, &plan, term).map_err(FsError::status)?;
     let page = match format {
-        Format::Html => Page::Html(listing::render_search_html(
+        Format::Html => Generated::Html(listing::render_search_html(
             &plan.dir,
             term,
             &found,
             &config.base_path,
         )),
-        Format::Json => Page::Json(listing::render_search_json(&plan.dir, term, &found)),
+        Format::Json => Generated::Json(listing::render_search_json(&plan.dir, term, &found)),
     };
     Ok(generated(request, config, page))
 }
 
 /// A page the component generated about a directory.
-enum Page {
+enum Generated {
     Html(String),
     Json(String),
 }
 
 /// The reply for a generated page, gzip'd when that pays. The same URL answers HTML or JSON
 /// by `Accept`, and plain or gzip by `Accept-Encoding`.
-fn generated(request: &Request, config: &Config, page: Page) -> Reply {
+fn generated(request: &Request, config: &Config, page: Generated) -> Reply {
     let reply = page_reply(config, StatusCode::OK);
     let reply = match page {
-        Page::Html(html) => reply.html(html),
-        Page::Json(json) => reply.text("application/json; charset=utf-8", json),
+        Generated::Html(html) => reply.html(html),
+        Generated::Json(json) => reply.text("application/json; charset=utf-8", json),
     };
     match compress::on_the_fly(&request.headers, config, reply.text_len()) {
         Some(coding) => reply.compressed(coding),
@@ -336,6 +349,18 @@ fn page_reply(config: &Config, status: StatusCode) -> Reply {
     Reply::new(status)
         .header(CACHE_CONTROL, config.cache_control.clone())
         .header(VARY, HeaderValue::from_static("Accept, Accept-Encoding"))
+}
+
+/// A zip too big to finish: 507 (RFC 4918 §11.5: the server cannot keep what answering
+/// needs), before any byte, with the way out.
+fn zip_refused(members: u64) -> Reply {
+    Reply::explained(
+        StatusCode::INSUFFICIENT_STORAGE,
+        &format!(
+            "This directory holds {members} entries, more than a zip archive can be streamed \
+             with here. Download it as a tar instead: ?download=tar"
+        ),
+    )
 }
 
 /// `?download=tar|zip`: `NAME.tar` or `NAME.zip` as an attachment (RFC 6266), streamed

@@ -10,12 +10,13 @@
 use std::time::{Duration, Instant};
 
 use crate::fs::{Fs, FsError, Kind, Metadata};
-use crate::tree::{self, Plan};
+use crate::tree::{self, Member, Plan};
 
 /// The most results one search returns.
 pub(crate) const MAX_RESULTS: usize = 1000;
-/// The most entries one search looks at.
-pub(crate) const MAX_VISITED: usize = 100_000;
+/// The most entries one search looks at: a directory of a million is searched whole (in
+/// about 1.5 s of guest time, names only).
+pub(crate) const MAX_VISITED: usize = 2_000_000;
 /// The longest one search walks, well inside the host's default CPU limit.
 pub(crate) const MAX_TIME: Duration = Duration::from_secs(3);
 
@@ -52,19 +53,21 @@ fn search_within(
     let term = term.to_lowercase();
     let mut found = Found::default();
     let mut visited = 0;
-    tree::walk(fs, plan, &mut |member| {
+    tree::walk(fs, plan, &mut |member: &Member<Kind>| {
         visited += 1;
         let name = member.path.file_name().unwrap_or_default();
-        if name.to_lowercase().contains(&term) {
-            let slash = if member.meta.kind == Kind::Dir {
-                "/"
-            } else {
-                ""
-            };
+        // Only a match is stat'ed: the walk itself reads names and kinds.
+        let meta = name
+            .to_lowercase()
+            .contains(&term)
+            .then(|| fs.stat(&member.path).ok())
+            .flatten();
+        if let Some(meta) = meta {
+            let slash = if meta.kind == Kind::Dir { "/" } else { "" };
             found.hits.push(Hit {
                 name: name.to_owned(),
                 path: format!("{}{slash}", member.path),
-                meta: member.meta,
+                meta,
                 symlink: member.symlink,
             });
         }
@@ -72,7 +75,7 @@ fn search_within(
             && visited < MAX_VISITED
             && (visited % 64 != 0 || Instant::now() < deadline);
         found.truncated = !more;
-        more
+        tree::keep_going(more)
     })?;
     found.hits.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Ok(found)

@@ -3,7 +3,7 @@
 //! special files (FIFOs, sockets, devices) are never shown or opened. Listings, archives, the
 //! XML-RPC API and plain GETs all ask here, so they cannot disagree.
 
-use crate::fs::{DirEntry, Kind};
+use crate::fs::Kind;
 use crate::path::SafePath;
 
 /// Whether dot-files are shown (`SANDSERVE_HIDDEN=1`).
@@ -27,9 +27,10 @@ impl Visibility {
         path.segments().iter().all(|s| self.shows_name(s))
     }
 
-    /// Whether a directory entry belongs in a listing, an archive or an API answer.
-    pub(crate) fn shows_entry(self, entry: &DirEntry) -> bool {
-        entry.meta.kind != Kind::Other && self.shows_name(&entry.name)
+    /// Whether a directory entry, of this name and (followed) kind, belongs in a listing,
+    /// an archive or an API answer.
+    pub(crate) fn shows_entry(self, name: &str, kind: Kind) -> bool {
+        kind != Kind::Other && self.shows_name(name)
     }
 }
 
@@ -41,19 +42,6 @@ pub(crate) fn is_dot_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::Metadata;
-
-    fn entry(name: &str, kind: Kind) -> DirEntry {
-        DirEntry {
-            name: name.to_owned(),
-            meta: Metadata {
-                kind,
-                size: 0,
-                modified: None,
-            },
-            symlink: false,
-        }
-    }
 
     #[test]
     fn dot_names_only_with_hidden() {
@@ -70,15 +58,15 @@ mod tests {
                 "{path}"
             );
         }
-        assert!(!private.shows_entry(&entry(".env", Kind::File)));
-        assert!(shown.shows_entry(&entry(".env", Kind::File)));
-        assert!(private.shows_entry(&entry("dir", Kind::Dir)));
+        assert!(!private.shows_entry(".env", Kind::File));
+        assert!(shown.shows_entry(".env", Kind::File));
+        assert!(private.shows_entry("dir", Kind::Dir));
     }
 
     #[test]
     fn special_files_never() {
         for visibility in [Visibility::default(), Visibility::new(true)] {
-            assert!(!visibility.shows_entry(&entry("fifo", Kind::Other)));
+            assert!(!visibility.shows_entry("fifo", Kind::Other));
         }
     }
 }

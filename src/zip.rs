@@ -1,6 +1,6 @@
 //! A directory subtree (walked by `tree.rs`, with the listing rules) as a streamed zip
 //! (PKWARE APPNOTE 6.3.10), readable by Windows Explorer, Python's `zipfile`, `unzip` and
-//! `bsdtar`, with nothing held in memory but the central directory.
+//! `bsdtar`, in memory that does not hold the central directory: a few bytes per member.
 //!
 //! Rules, including the ones chosen where the format leaves room:
 //! - Entries are stored (method 0): the files people share are mostly compressed already,
@@ -19,16 +19,29 @@
 //!   Zip64 end records before the classic one, whose fields then say `0xFFFF...`.
 //! - Times are the modification time in UTC as MS-DOS date and time (2-second steps,
 //!   1980-2107, clamped).
-//! - The central directory is kept in memory as the bytes it will be written as, about
-//!   50 bytes plus the name per entry (5 MB for 100,000 entries). Past [`MAX_DIRECTORY`]
-//!   the archive is abandoned (left unfinished) rather than exhaust the guest.
+//! - Three walks of the tree, so memory does not grow with the names: [`check`] counts the
+//!   members before the first byte and refuses a zip whose records would pass
+//!   [`MAX_RECORDS`] (the router answers 507); the first pass of [`stream`] writes the
+//!   members and keeps, per member, its size (a varint) and CRC (none when empty), 1 to 14
+//!   bytes; the second walks the tree again for the names and writes the central directory
+//!   from those records. Both passes digest the names they meet; if the tree changed
+//!   between them, the archive is left unfinished rather than have a central directory that
+//!   disagrees with its members.
 
-use crate::fs::{Fs, Kind, Timestamp};
+use std::hash::{DefaultHasher, Hasher};
+use std::ops::ControlFlow;
+
+use crate::fs::{Fs, FsError, Kind, Timestamp};
 use crate::sink::Sink;
-use crate::tree::{self, Member, Plan};
+use crate::tree::{self, Detail, Member, Plan};
 
-/// The most central-directory bytes kept while streaming.
-pub(crate) const MAX_DIRECTORY: usize = 32 << 20;
+/// The most members one zip holds. Each keeps a record of 5 to 18 bytes between the passes
+/// (9 for an empty file, 10 to 12 for one under 2 MiB), so 2,000,000 members fit in 24 MB
+/// of guest memory, and a million small files in 12 MB.
+pub(crate) const MAX_MEMBERS: u64 = 2_000_000;
+
+/// Central headers gathered before each write to the sink.
+const CENTRAL_CHUNK: usize = 64 << 10;
 
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 const DATA_DESCRIPTOR: u32 = 0x0807_4b50;
@@ -50,83 +63,124 @@ const NEEDS_ZIP64: u16 = 45;
 const U32_MAX: u64 = 0xFFFF_FFFF;
 const U16_MAX: u64 = 0xFFFF;
 
+/// Why a zip is refused before its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// It would hold more than [`MAX_MEMBERS`]: this many were counted.
+    TooManyMembers(u64),
+    /// The directory itself cannot be read.
+    Unreadable(FsError),
+}
+
+/// Counts the members of `plan` (names only, no `stat`), so a zip that could not be
+/// finished is refused before anything is sent.
+pub(crate) fn check(fs: &dyn Fs, plan: &Plan) -> Result<(), Refusal> {
+    check_within(fs, plan, MAX_MEMBERS)
+}
+
+fn check_within(fs: &dyn Fs, plan: &Plan, cap: u64) -> Result<(), Refusal> {
+    let mut members = 0u64;
+    tree::walk(fs, plan, &mut |member: &Member<Kind>| {
+        members += u64::from(archived(member));
+        ControlFlow::Continue(())
+    })
+    .map_err(Refusal::Unreadable)?;
+    if members > cap {
+        return Err(Refusal::TooManyMembers(members));
+    }
+    Ok(())
+}
+
+/// Whether a member goes in the archive: all but a symlinked directory (the archive holds
+/// what is under the directory, once, as the tar does).
+fn archived<D: Detail>(member: &Member<D>) -> bool {
+    !(member.meta.kind() == Kind::Dir && member.symlink)
+}
+
 /// Writes the zip of the subtree `plan` names to `sink`; false if it could not be written
-/// whole (the client went away, a file shrank, or the directory could not be read).
+/// whole (the client went away, a file shrank, the tree changed between the passes, or the
+/// directory could not be read).
 pub(crate) fn stream<S: Sink>(fs: &dyn Fs, plan: &Plan, sink: &mut S) -> bool {
     let mut archive = Archive::default();
     let mut ok = true;
     let walked = tree::walk(fs, plan, &mut |member| {
         ok = archive.add(sink, member);
-        ok
+        tree::keep_going(ok)
     });
-    ok && walked.is_ok() && archive.finish(sink)
+    ok && walked.is_ok() && archive.finish(fs, plan, sink)
 }
 
-/// What has been written so far: its length, and the central directory to write last.
+/// What has been written so far: its length, and what the central directory will need of
+/// each member that a second walk cannot tell.
 #[derive(Default)]
 struct Archive {
     offset: u64,
     entries: u64,
-    directory: Vec<u8>,
+    /// Per member: its MS-DOS time and date, its size as a LEB128 varint, then its CRC-32
+    /// unless it is empty.
+    records: Vec<u8>,
+    /// The names written, in order, so the second walk can prove it met the same ones.
+    names: DefaultHasher,
 }
 
 impl Archive {
-    /// Writes one member (a symlinked directory is left out, as in the tar).
+    /// Writes one member.
     fn add<S: Sink>(&mut self, sink: &mut S, member: &Member) -> bool {
-        let entry = match member.meta.kind {
-            Kind::Dir if member.symlink => return true,
-            Kind::Dir => Entry::new(member, 0),
-            Kind::File | Kind::Other => Entry::new(member, member.meta.size),
-        };
-        if self.directory.len() + entry.central_len() > MAX_DIRECTORY {
+        if !archived(member) {
+            return true;
+        }
+        if self.entries >= MAX_MEMBERS {
+            // The tree grew since `check` counted it.
             return false;
         }
-        let written = if member.meta.kind == Kind::Dir {
-            self.write_dir(sink, &entry)
+        let dir = member.meta.kind == Kind::Dir;
+        let size = if dir { 0 } else { member.meta.size };
+        let (time, date) = dos_time(member.meta.modified);
+        let entry = Entry::new(member.name.clone(), dir, size, self.offset, (time, date));
+        let crc = if dir {
+            self.emit(sink, &entry.local()).map(|()| 0)
+        } else if size == 0 {
+            // Nothing to open for an empty file, and the CRC of nothing is 0.
+            self.emit(sink, &entry.local())
+                .and_then(|()| self.emit(sink, &entry.descriptor()))
+                .map(|()| 0)
         } else {
             match sink.open(&member.path) {
                 // Gone since the walk saw it: left out, as in the tar.
                 None => return true,
-                Some(file) => self.write_file(sink, &entry, &file),
+                Some(file) => self.write_file(sink, entry, &file),
             }
         };
-        written.is_some_and(|entry| {
-            self.directory.extend_from_slice(&entry.central());
-            self.entries += 1;
-            true
-        })
-    }
-
-    fn write_dir<S: Sink>(&mut self, sink: &mut S, entry: &Entry) -> Option<Entry> {
-        let entry = Entry {
-            offset: self.offset,
-            ..entry.clone()
+        let Some(crc) = crc else {
+            return false;
         };
-        let header = entry.local();
-        self.emit(sink, &header)?;
-        Some(entry)
+        self.records.extend_from_slice(&time.to_le_bytes());
+        self.records.extend_from_slice(&date.to_le_bytes());
+        push_varint(&mut self.records, size);
+        if size > 0 {
+            self.records.extend_from_slice(&crc.to_le_bytes());
+        }
+        name_digest(&mut self.names, &member.name);
+        self.entries += 1;
+        true
     }
 
+    /// The local header, the data and the data descriptor; the data's CRC.
     fn write_file<S: Sink>(
         &mut self,
         sink: &mut S,
-        entry: &Entry,
+        mut entry: Entry,
         file: &S::File,
-    ) -> Option<Entry> {
-        let mut entry = Entry {
-            offset: self.offset,
-            ..entry.clone()
-        };
+    ) -> Option<u32> {
         self.emit(sink, &entry.local())?;
         let mut crc = crc32fast::Hasher::new();
-        let size = entry.size;
-        if !sink.send_through(file, 0, size, &mut |chunk| crc.update(chunk)) {
+        if !sink.send_through(file, 0, entry.size, &mut |chunk| crc.update(chunk)) {
             return None;
         }
-        self.offset += size;
+        self.offset += entry.size;
         entry.crc = crc.finalize();
         self.emit(sink, &entry.descriptor())?;
-        Some(entry)
+        Some(entry.crc)
     }
 
     /// Writes bytes and counts them.
@@ -135,14 +189,41 @@ impl Archive {
         sink.write(bytes).then_some(())
     }
 
-    /// The central directory and the end records.
-    fn finish<S: Sink>(mut self, sink: &mut S) -> bool {
+    /// The central directory, from a second walk of the same tree and the records of the
+    /// first, and the end records. A second walk that meets other members than the first
+    /// (the tree changed meanwhile) leaves the archive unfinished rather than let it lie.
+    fn finish<S: Sink>(mut self, fs: &dyn Fs, plan: &Plan, sink: &mut S) -> bool {
         let start = self.offset;
-        let size = self.directory.len() as u64;
-        let directory = std::mem::take(&mut self.directory);
-        if self.emit(sink, &directory).is_none() {
+        let mut central = Central {
+            records: &self.records,
+            at: 0,
+            offset: 0,
+            entries: 0,
+            names: DefaultHasher::new(),
+            chunk: Vec::with_capacity(CENTRAL_CHUNK + 1024),
+            written: 0,
+        };
+        let mut ok = true;
+        let walked = tree::walk(fs, plan, &mut |member: &Member<Kind>| {
+            ok = central.add(sink, member);
+            tree::keep_going(ok)
+        });
+        let same = ok
+            && walked.is_ok()
+            && central.entries == self.entries
+            && central.at == self.records.len()
+            && central.names.finish() == self.names.finish()
+            && central.offset == start;
+        if !same || !central.flush(sink) {
             return false;
         }
+        let size = central.written;
+        self.offset += size;
+        sink.write(&self.end(start, size))
+    }
+
+    /// The end of central directory record, after the Zip64 ones when a value needs them.
+    fn end(&self, start: u64, size: u64) -> Vec<u8> {
         let mut end = Vec::with_capacity(98);
         let zip64 = self.entries >= U16_MAX || start >= U32_MAX || size >= U32_MAX;
         if zip64 {
@@ -169,8 +250,93 @@ impl Archive {
         put32(&mut end, size.min(U32_MAX) as u32);
         put32(&mut end, start.min(U32_MAX) as u32);
         put16(&mut end, 0);
-        sink.write(&end)
+        end
     }
+}
+
+/// The central directory being written on the second walk.
+struct Central<'a> {
+    records: &'a [u8],
+    /// How far into `records` the walk has read.
+    at: usize,
+    /// Where the next member's local header is, computed as the first pass wrote it.
+    offset: u64,
+    entries: u64,
+    names: DefaultHasher,
+    chunk: Vec<u8>,
+    written: u64,
+}
+
+impl Central<'_> {
+    /// The central header of one member; false if the records ran out (the tree grew) or
+    /// the client went away.
+    fn add<S: Sink>(&mut self, sink: &mut S, member: &Member<Kind>) -> bool {
+        // Time and size are the ones written, whatever the file's are now; a member that
+        // changed kind changed its name (a directory's ends with `/`), which the digest
+        // catches.
+        if !archived(member) {
+            return true;
+        }
+        let Some(&[t0, t1, d0, d1]) = self.records.get(self.at..self.at + 4) else {
+            return false;
+        };
+        self.at += 4;
+        let time = (u16::from_le_bytes([t0, t1]), u16::from_le_bytes([d0, d1]));
+        let Some(size) = read_varint(self.records, &mut self.at) else {
+            return false;
+        };
+        let dir = member.meta == Kind::Dir;
+        let mut entry = Entry::new(member.name.clone(), dir, size, self.offset, time);
+        if size > 0 {
+            let Some(crc) = self.records.get(self.at..self.at + 4) else {
+                return false;
+            };
+            entry.crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+            self.at += 4;
+        }
+        self.offset += entry.local_len() + size + entry.descriptor_len();
+        self.entries += 1;
+        name_digest(&mut self.names, &member.name);
+        self.chunk.extend_from_slice(&entry.central());
+        self.chunk.len() < CENTRAL_CHUNK || self.flush(sink)
+    }
+
+    fn flush<S: Sink>(&mut self, sink: &mut S) -> bool {
+        self.written += self.chunk.len() as u64;
+        let ok = sink.write(&self.chunk);
+        self.chunk.clear();
+        ok
+    }
+}
+
+/// Appends `value` as an unsigned LEB128 varint.
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Reads a varint written by [`push_varint`] at `*at`, moving past it.
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Adds a member's name to a digest of the names in order; the length first, so no two
+/// lists of names digest alike by running together.
+fn name_digest(digest: &mut DefaultHasher, name: &str) {
+    digest.write_u64(name.len() as u64);
+    digest.write(name.as_bytes());
 }
 
 /// One entry's header fields.
@@ -186,16 +352,30 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(member: &Member, size: u64) -> Entry {
-        let (time, date) = dos_time(member.meta.modified);
+    /// A member's entry, whose local header is at `offset`.
+    fn new(name: String, dir: bool, size: u64, offset: u64, (time, date): (u16, u16)) -> Entry {
         Entry {
-            name: member.name.clone(),
-            dir: member.meta.kind == Kind::Dir,
+            name,
+            dir,
             size,
             crc: 0,
-            offset: 0,
+            offset,
             time,
             date,
+        }
+    }
+
+    /// The length of [`Entry::local`].
+    fn local_len(&self) -> u64 {
+        30 + self.name.len() as u64 + if self.big() { 20 } else { 0 }
+    }
+
+    /// The length of [`Entry::descriptor`]: none for a directory.
+    fn descriptor_len(&self) -> u64 {
+        match (self.dir, self.big()) {
+            (true, _) => 0,
+            (false, true) => 24,
+            (false, false) => 16,
         }
     }
 
@@ -279,10 +459,6 @@ impl Entry {
             }
         }
         out
-    }
-
-    fn central_len(&self) -> usize {
-        46 + self.name.len() + 28
     }
 
     /// The central directory header (§4.3.12).

@@ -1,5 +1,9 @@
 use super::*;
 use crate::fs::testing::entry;
+use crate::fs::DirEntry;
+use crate::order::Key;
+use crate::order::Primary;
+use crate::query::Start;
 
 #[test]
 fn escapes_text_and_encodes_links() {
@@ -18,7 +22,7 @@ fn escapes_text_and_encodes_links() {
     for (name, href, text) in cases {
         let html = render_html(
             &SafePath::root(),
-            &[entry(name, Kind::File, 3, 1)],
+            &Page::whole(vec![entry(name, Kind::File, 3, 1)]),
             &ListingQuery::default(),
             "",
             false,
@@ -35,11 +39,11 @@ fn page_shape() {
     link.symlink = true;
     let html = render_html(
         &dir,
-        &[
+        &Page::whole(vec![
             entry("sub", Kind::Dir, 4096, 1),
             entry("f.bin", Kind::File, 2048, 1_700_000_000),
             link,
-        ],
+        ]),
         &ListingQuery::default(),
         "",
         false,
@@ -65,9 +69,21 @@ fn page_shape() {
         "no upload form without --upload"
     );
     assert!(html.contains("<form role=\"search\""), "but a search box");
-    let root = render_html(&SafePath::root(), &[], &ListingQuery::default(), "", false);
+    let root = render_html(
+        &SafePath::root(),
+        &Page::whole(vec![]),
+        &ListingQuery::default(),
+        "",
+        false,
+    );
     assert!(!root.contains("href=\"../\""));
-    let mounted = render_html(&dir, &[], &ListingQuery::default(), "/files", false);
+    let mounted = render_html(
+        &dir,
+        &Page::whole(vec![]),
+        &ListingQuery::default(),
+        "/files",
+        false,
+    );
     assert!(mounted.contains("<a href=\"/files/\">home</a> / <a href=\"/files/docs/\">docs</a>"));
 }
 
@@ -75,7 +91,7 @@ fn page_shape() {
 fn upload_form_after_the_table_before_the_footer() {
     let html = render_html(
         &SafePath::parse("/docs/").unwrap(),
-        &[entry("a.txt", Kind::File, 1, 1)],
+        &Page::whole(vec![entry("a.txt", Kind::File, 1, 1)]),
         &ListingQuery::default(),
         "",
         true,
@@ -102,8 +118,22 @@ fn markup_per_entry_stays_under_200_bytes() {
             )
         })
         .collect();
-    let empty = render_html(&dir, &[], &ListingQuery::default(), "", false).len();
-    let full = render_html(&dir, &entries, &ListingQuery::default(), "", false).len();
+    let empty = render_html(
+        &dir,
+        &Page::whole(vec![]),
+        &ListingQuery::default(),
+        "",
+        false,
+    )
+    .len();
+    let full = render_html(
+        &dir,
+        &Page::whole(entries.clone()),
+        &ListingQuery::default(),
+        "",
+        false,
+    )
+    .len();
     let per_entry = (full - empty) / entries.len();
     assert!(per_entry < 200, "{per_entry} bytes per entry");
 }
@@ -114,19 +144,99 @@ fn json_shape_and_escaping() {
     link.symlink = true;
     let json = render_json(
         &SafePath::parse("/d%22ir/").unwrap(),
-        &[
+        &Page::whole(vec![
             entry("quote\"back\\slash\nnl\u{1}", Kind::File, 12, 1_700_000_000),
             entry("sub", Kind::Dir, 0, 1),
             link,
-        ],
+        ]),
+        &ListingQuery::default(),
+        "",
     );
     assert_eq!(
         json,
         "{\"path\": \"/d\\\"ir/\", \"entries\": [\
          {\"name\": \"quote\\\"back\\\\slash\\nnl\\u0001\", \"type\": \"file\", \"size\": 12, \"modified\": \"2023-11-14T22:13:20Z\"}, \
          {\"name\": \"sub\", \"type\": \"dir\", \"size\": 0, \"modified\": \"1970-01-01T00:00:01Z\"}, \
-         {\"name\": \"ln\", \"type\": \"symlink\", \"size\": 7, \"modified\": \"1970-01-01T00:00:01Z\"}]}\n"
+         {\"name\": \"ln\", \"type\": \"symlink\", \"size\": 7, \"modified\": \"1970-01-01T00:00:01Z\"}], \"total\": 3, \"next\": null}\n"
     );
+}
+
+/// The second page of four entries by size, descending, two to a page.
+fn middle_page() -> (Page, ListingQuery) {
+    let query = ListingQuery {
+        sort: SortKey::Size,
+        order: Order::Desc,
+        start: Start::After(Cursor(Key::new(true, Primary::Size(30), "c".into()))),
+        ..ListingQuery::default()
+    };
+    let page = Page {
+        entries: vec![
+            entry("b b", Kind::File, 20, 1),
+            entry("a&", Kind::File, 10, 1),
+        ],
+        total: 12_345,
+        dirs: 1,
+        before: 1,
+        next: Some(Cursor(Key::new(true, Primary::Size(10), "a&".into()))),
+    };
+    (page, query)
+}
+
+#[test]
+fn a_paged_listing_links_its_neighbours_and_counts_the_directory() {
+    let (page, query) = middle_page();
+    let html = render_html(&SafePath::parse("/d/").unwrap(), &page, &query, "", false);
+    assert!(
+        html.contains(
+            "<nav aria-label=\"pages\">Entries 2&ndash;3 of 12,345 &middot; \
+             <a href=\"?sort=size&amp;order=desc\">first page</a> &middot; \
+             <a href=\"?sort=size&amp;order=desc&amp;after=f%2F10%2Fa%26\" rel=\"next\">next page</a></nav>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("1 directory, 12344 files"), "{html}");
+    // The last page links back to the first only.
+    let last = Page {
+        next: None,
+        ..page.clone()
+    };
+    let html = render_html(&SafePath::parse("/d/").unwrap(), &last, &query, "", false);
+    assert!(html.contains(">first page</a></nav>"));
+    assert!(!html.contains("next page"));
+    // A directory that fits one page shows no page links.
+    let whole = render_html(
+        &SafePath::root(),
+        &Page::whole(page.entries),
+        &query,
+        "",
+        false,
+    );
+    assert!(!whole.contains("aria-label=\"pages\""));
+
+    let json = render_json(
+        &SafePath::parse("/d/").unwrap(),
+        &middle_page().0,
+        &query,
+        "/m",
+    );
+    assert!(
+        json.ends_with(
+            "], \"total\": 12345, \"next\": \"/m/d/?format=json&sort=size&order=desc&after=f%2F10%2Fa%26\"}\n"
+        ),
+        "{json}"
+    );
+}
+
+#[test]
+fn thousands() {
+    for (n, want) in [
+        (0, "0"),
+        (999, "999"),
+        (1000, "1,000"),
+        (1_234_567, "1,234,567"),
+    ] {
+        assert_eq!(Thousands(n).to_string(), want);
+    }
 }
 
 #[test]

@@ -511,3 +511,59 @@ fn listing_revalidates_with_a_weak_etag() {
     // The same tree gives the same tag: it comes from what the page shows, nothing else.
     assert_eq!(tag_of(&tree(), "/docs/", &[]), tag);
 }
+
+/// A directory past one page: JSON pages chained by `next` list every entry once, in order,
+/// each page says the total, and a cursor this server did not write is a 400.
+#[test]
+fn a_big_directory_lists_in_pages() {
+    let count = crate::page::PAGE_SIZE + 3;
+    let mut fs = tree().dir("big/sub").file("big/.hidden", 1);
+    for i in 0..count {
+        fs = fs.file(&format!("big/f{i:05}"), (i % 7) as u64);
+    }
+    let config = Config::default();
+    let mut target = "/big/?format=json".to_owned();
+    let mut names = Vec::new();
+    let mut tags = Vec::new();
+    for _ in 0..4 {
+        let reply = route(&req(Method::GET, &target, &[]), &fs, &config);
+        assert_eq!(reply.status, StatusCode::OK, "{target}");
+        tags.push(header(&reply, ETAG).to_owned());
+        let Body::Text(json) = reply.body else {
+            panic!("not text")
+        };
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(doc["total"], count + 1, "{target}");
+        for entry in doc["entries"].as_array().unwrap() {
+            names.push(entry["name"].as_str().unwrap().to_owned());
+        }
+        match doc["next"].as_str() {
+            Some(next) => target = next.to_owned(),
+            None => break,
+        }
+    }
+    let mut want = vec!["sub".to_owned()];
+    want.extend((0..count).map(|i| format!("f{i:05}")));
+    assert_eq!(names, want);
+    assert_eq!(tags.len(), 2);
+    assert_ne!(tags[0], tags[1], "each page has its own validator");
+
+    let html = route(&req(Method::GET, "/big/", &[]), &fs, &config);
+    let Body::Text(html) = html.body else {
+        panic!("not text")
+    };
+    assert!(html.contains("Entries 1&ndash;10,000 of 10,004"), "paged");
+    assert!(html.contains("&amp;after=f%2Ff09998\" rel=\"next\">next page</a>"));
+
+    for bad in ["/big/?after=zzz", "/big/?sort=size&after=f%2Ff00001"] {
+        let reply = route(&req(Method::GET, bad, &[]), &fs, &config);
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // A cursor is only read by listings: an archive link with one still downloads.
+    let tar = route(
+        &req(Method::GET, "/big/?download=tar&after=zzz", &[]),
+        &fs,
+        &config,
+    );
+    assert_eq!(tar.status, StatusCode::OK);
+}

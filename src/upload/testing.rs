@@ -138,7 +138,11 @@ impl Fs for MemStore {
         })
     }
 
-    fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError> {
+    fn read_dir(
+        &self,
+        path: &SafePath,
+        each: &mut dyn FnMut(DirEntry) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), FsError> {
         let rel = path.relative();
         let prefix = if rel == "." {
             String::new()
@@ -155,11 +159,14 @@ impl Fs for MemStore {
             .collect();
         for name in names {
             let child = SafePath::from_config(&format!("{prefix}{name}")).unwrap();
-            each(DirEntry {
+            let entry = DirEntry {
                 name,
                 meta: self.stat(&child)?,
                 symlink: false,
-            });
+            };
+            if each(entry).is_break() {
+                break;
+            }
         }
         Ok(())
     }

@@ -10,7 +10,9 @@ use wasi::filesystem::types::{
 };
 
 use crate::fs::Store;
-use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Timestamp};
+use std::ops::ControlFlow;
+
+use crate::fs::{DirEntry, Fs, FsError, Kind, Metadata, Name, Timestamp};
 use crate::path::SafePath;
 
 /// Unreadable entries skipped in one listing before the listing itself fails.
@@ -97,28 +99,122 @@ impl Fs for WasiFs {
             .map_err(error)
     }
 
-    fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError> {
-        let opened;
-        let dir = if path.is_root() {
-            self.root()?
-        } else {
-            opened = self
-                .preopen
-                .open_at(
-                    PathFlags::SYMLINK_FOLLOW,
-                    &path.relative(),
-                    OpenFlags::DIRECTORY,
-                    DescriptorFlags::READ,
-                )
-                .map_err(error)?;
-            &opened
-        };
+    fn read_dir(
+        &self,
+        path: &SafePath,
+        each: &mut dyn FnMut(DirEntry) -> ControlFlow<()>,
+    ) -> Result<(), FsError> {
+        self.entries(path, true, &mut |name, symlink, looked| {
+            // Every entry was stat'ed, as asked; a kind alone cannot happen here.
+            let Some(stat) = looked.stat() else {
+                return ControlFlow::Continue(());
+            };
+            each(DirEntry {
+                name,
+                meta: metadata(stat),
+                symlink,
+            })
+        })
+    }
+
+    fn read_names(
+        &self,
+        path: &SafePath,
+        each: &mut dyn FnMut(Name) -> ControlFlow<()>,
+    ) -> Result<(), FsError> {
+        self.entries(path, false, &mut |name, symlink, stat| {
+            let kind = match stat {
+                Looked::Stat(stat) => metadata(stat).kind,
+                Looked::Kind(kind) => kind,
+            };
+            each(Name {
+                name,
+                kind,
+                symlink,
+            })
+        })
+    }
+
+    fn stat_names(
+        &self,
+        path: &SafePath,
+        names: Vec<Name>,
+        each: &mut dyn FnMut(DirEntry),
+    ) -> Result<(), FsError> {
+        let mut opened = None;
+        let dir = self.dir(path, &mut opened)?;
+        for name in names {
+            let follow = if name.symlink {
+                PathFlags::SYMLINK_FOLLOW
+            } else {
+                PathFlags::empty()
+            };
+            if let Ok(stat) = dir.stat_at(follow, &name.name) {
+                each(DirEntry {
+                    name: name.name,
+                    meta: metadata(stat),
+                    symlink: name.symlink,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one entry's pass looked up: its stat, or only its kind, which the directory told.
+enum Looked {
+    Stat(DescriptorStat),
+    Kind(Kind),
+}
+
+impl Looked {
+    /// The stat, for a caller that asked for every entry's.
+    fn stat(self) -> Option<DescriptorStat> {
+        match self {
+            Looked::Stat(stat) => Some(stat),
+            Looked::Kind(_) => None,
+        }
+    }
+}
+
+impl WasiFs {
+    /// The directory at `path` as a handle: the root's own, or one opened into `slot`.
+    fn dir<'a>(
+        &'a self,
+        path: &SafePath,
+        slot: &'a mut Option<Descriptor>,
+    ) -> Result<&'a Descriptor, FsError> {
+        if path.is_root() {
+            return self.root();
+        }
+        let opened = self
+            .preopen
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                &path.relative(),
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ,
+            )
+            .map_err(error)?;
+        Ok(slot.insert(opened))
+    }
+
+    /// Streams the entries of the directory at `path` to `each`, with the stat of every one
+    /// when `stat_all`, else of symlinks and unknown kinds only (which must be followed).
+    fn entries(
+        &self,
+        path: &SafePath,
+        stat_all: bool,
+        each: &mut dyn FnMut(String, bool, Looked) -> ControlFlow<()>,
+    ) -> Result<(), FsError> {
+        let mut opened = None;
+        let dir = self.dir(path, &mut opened)?;
         let entries = dir.read_directory().map_err(error)?;
         let mut failures = 0;
         loop {
             let entry = match entries.read_directory_entry() {
                 Ok(Some(entry)) => entry,
-                Ok(None) => break,
+                Ok(None) => return Ok(()),
                 // One unreadable entry (a name that is not UTF-8, one that vanished) is
                 // skipped; the listing of the rest goes on. A host that fails forever stops.
                 Err(_) if failures < MAX_ENTRY_FAILURES => {
@@ -130,20 +226,26 @@ impl Fs for WasiFs {
             let symlink = entry.type_ == DescriptorType::SymbolicLink;
             // Only links need following (and the sandbox's slower, checked resolution); a
             // link that leaves the root fails there, and the entry is skipped.
-            let follow = match entry.type_ {
-                DescriptorType::RegularFile | DescriptorType::Directory => PathFlags::empty(),
-                _ => PathFlags::SYMLINK_FOLLOW,
+            let (follow, known) = match entry.type_ {
+                DescriptorType::RegularFile => (PathFlags::empty(), Some(Kind::File)),
+                DescriptorType::Directory => (PathFlags::empty(), Some(Kind::Dir)),
+                DescriptorType::SymbolicLink | DescriptorType::Unknown => {
+                    (PathFlags::SYMLINK_FOLLOW, None)
+                }
+                // FIFOs, sockets, devices: never shown, never stat'ed.
+                _ => (PathFlags::empty(), Some(Kind::Other)),
             };
-            let Ok(stat) = dir.stat_at(follow, &entry.name) else {
-                continue;
+            let looked = match known {
+                Some(kind) if !stat_all => Looked::Kind(kind),
+                _ => match dir.stat_at(follow, &entry.name) {
+                    Ok(stat) => Looked::Stat(stat),
+                    Err(_) => continue,
+                },
             };
-            each(DirEntry {
-                name: entry.name,
-                meta: metadata(stat),
-                symlink,
-            });
+            if each(entry.name, symlink, looked).is_break() {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 }
 

@@ -15,14 +15,15 @@
 
 use std::cell::Cell;
 use std::fmt::Write as _;
+use std::ops::ControlFlow;
 
 use percent_encoding::utf8_percent_encode;
 
 use super::value::{DateTime, Value};
 use super::{size, Fault, FaultCode, MAX_ENTRIES, MAX_READ};
 use crate::config::Config;
-use crate::fs::sort_entries;
 use crate::fs::{DirEntry, Fs, Kind, Metadata};
+use crate::order::sort_entries;
 use crate::path::{SafePath, SEGMENT};
 
 type Outcome = Result<Value, Fault>;
@@ -295,14 +296,20 @@ fn list(cx: &Context<'_>, params: &[Value]) -> Outcome {
     let mut entries: Vec<DirEntry> = Vec::new();
     let mut over = false;
     cx.fs.read_dir(&path, &mut |entry| {
-        if !cx.config.visibility.shows_entry(&entry) {
-            return;
+        if !cx
+            .config
+            .visibility
+            .shows_entry(&entry.name, entry.meta.kind)
+        {
+            return ControlFlow::Continue(());
         }
         // Counted as they arrive, so a huge directory costs no more memory than the budget.
         if entries.len() < left {
             entries.push(entry);
+            ControlFlow::Continue(())
         } else {
             over = true;
+            ControlFlow::Break(())
         }
     })?;
     if over {

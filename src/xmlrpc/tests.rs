@@ -125,7 +125,11 @@ fn a_filesystem_that_oversupplies_is_cut_to_the_length() {
         fn stat(&self, path: &SafePath) -> Result<Metadata, FsError> {
             self.0.stat(path)
         }
-        fn read_dir(&self, path: &SafePath, each: &mut dyn FnMut(DirEntry)) -> Result<(), FsError> {
+        fn read_dir(
+            &self,
+            path: &SafePath,
+            each: &mut dyn FnMut(DirEntry) -> std::ops::ControlFlow<()>,
+        ) -> Result<(), FsError> {
             self.0.read_dir(path, each)
         }
         fn read(&self, _: &SafePath, _: u64, _: u64) -> Result<Vec<u8>, FsError> {

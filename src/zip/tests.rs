@@ -106,10 +106,162 @@ fn big_entries_and_offsets_use_zip64_fields() {
     let small = Entry {
         size: 10,
         offset: 100,
-        ..entry
+        ..entry.clone()
     };
     assert_eq!(small.descriptor().len(), 16);
     assert!(small.central_extra().is_empty());
+    // The second pass computes offsets from these lengths.
+    let dir = Entry {
+        name: "d/".into(),
+        dir: true,
+        size: 0,
+        ..small.clone()
+    };
+    for e in [&entry, &small] {
+        assert_eq!(e.local_len(), e.local().len() as u64);
+        assert_eq!(e.descriptor_len(), e.descriptor().len() as u64);
+    }
+    assert_eq!(dir.local_len(), dir.local().len() as u64);
+    assert_eq!(dir.descriptor_len(), 0);
+}
+
+#[test]
+fn sizes_are_varints() {
+    for (value, len) in [
+        (0, 1),
+        (1, 1),
+        (127, 1),
+        (128, 2),
+        (300, 2),
+        (1 << 35, 6),
+        (u64::MAX, 10),
+    ] {
+        let mut out = Vec::new();
+        push_varint(&mut out, value);
+        assert_eq!(out.len(), len, "{value}");
+        let mut at = 0;
+        assert_eq!(read_varint(&out, &mut at), Some(value));
+        assert_eq!(at, out.len());
+    }
+    assert_eq!(read_varint(&[0x80], &mut 0), None, "cut short");
+}
+
+#[test]
+fn offsets_past_4_gib_come_out_of_the_second_pass() {
+    // Five 1 GiB files: the last starts past 4 GiB, so its central header needs the Zip64
+    // offset that the second walk computes from the first pass's records.
+    let mut fs = MemFs::new();
+    for i in 0..5 {
+        fs = fs.file(&format!("g{i}"), 1 << 30);
+    }
+    let plan = Plan {
+        dir: SafePath::root(),
+        visibility: Visibility::default(),
+    };
+    /// Counts the body instead of keeping it; file bytes are skipped, not read.
+    struct Counting {
+        written: u64,
+        tail: Vec<u8>,
+    }
+    impl Sink for Counting {
+        type File = ();
+        fn open(&mut self, _: &SafePath) -> Option<()> {
+            Some(())
+        }
+        fn write(&mut self, bytes: &[u8]) -> bool {
+            self.written += bytes.len() as u64;
+            self.tail.extend_from_slice(bytes);
+            true
+        }
+        fn send(&mut self, _: &(), _: u64, len: u64, _: u64) -> bool {
+            self.written += len;
+            true
+        }
+        fn send_through(&mut self, _: &(), _: u64, len: u64, _: &mut dyn FnMut(&[u8])) -> bool {
+            self.written += len;
+            true
+        }
+    }
+    let mut sink = Counting {
+        written: 0,
+        tail: Vec::new(),
+    };
+    assert!(stream(&fs, &plan, &mut sink));
+    // Each member: 30 + 2 name bytes, 1 GiB, a 16-byte descriptor.
+    let member = 32 + (1u64 << 30) + 16;
+    let central_at = sink.tail.len() - (5 * (46 + 2) + 12) - 56 - 20 - 22;
+    let central = &sink.tail[central_at..];
+    // The fifth central header carries a Zip64 extra with the real offset.
+    let fifth = &central[4 * (46 + 2)..];
+    assert_eq!(&fifth[..4], &CENTRAL_HEADER.to_le_bytes());
+    assert_eq!(&fifth[42..46], &[0xff; 4]);
+    assert_eq!(&fifth[46 + 2 + 4..46 + 2 + 12], &(4 * member).to_le_bytes());
+    assert_eq!(sink.written, 5 * member + 5 * 48 + 12 + 56 + 20 + 22);
+}
+
+#[test]
+fn a_zip_past_its_member_cap_is_refused_before_any_byte() {
+    let mut fs = MemFs::new();
+    for i in 0..10 {
+        fs = fs.file(&format!("f{i}"), 0).file(&format!("d/g{i}"), 5);
+    }
+    let plan = Plan {
+        dir: SafePath::root(),
+        visibility: Visibility::default(),
+    };
+    // 10 empty files, a directory, 10 files in it.
+    assert_eq!(check_within(&fs, &plan, 21), Ok(()));
+    assert_eq!(
+        check_within(&fs, &plan, 20),
+        Err(Refusal::TooManyMembers(21))
+    );
+    assert_eq!(check(&fs, &plan), Ok(()));
+    let gone = Plan {
+        dir: SafePath::parse("/nope/").unwrap(),
+        ..plan
+    };
+    assert_eq!(
+        check(&fs, &gone),
+        Err(Refusal::Unreadable(FsError::NotFound))
+    );
+}
+
+#[test]
+fn a_tree_that_changes_between_the_passes_is_left_unfinished() {
+    /// The root gains a file after it has been listed once.
+    struct Growing(MemFs, std::cell::Cell<u32>);
+    impl Fs for Growing {
+        fn stat(&self, path: &SafePath) -> Result<crate::fs::Metadata, FsError> {
+            self.0.stat(path)
+        }
+        fn read_dir(
+            &self,
+            path: &SafePath,
+            each: &mut dyn FnMut(crate::fs::DirEntry) -> ControlFlow<()>,
+        ) -> Result<(), FsError> {
+            let walks = self.1.get();
+            self.1.set(walks + 1);
+            if walks == 0 {
+                return self.0.read_dir(path, each);
+            }
+            let grown = MemFs::new().file("a.txt", 3).file("b.txt", 0);
+            grown.read_dir(path, each)
+        }
+        fn read(&self, path: &SafePath, offset: u64, len: u64) -> Result<Vec<u8>, FsError> {
+            self.0.read(path, offset, len)
+        }
+    }
+    let fs = Growing(MemFs::new().file("a.txt", 3), std::cell::Cell::new(0));
+    let plan = Plan {
+        dir: SafePath::root(),
+        visibility: Visibility::default(),
+    };
+    let mut sink = VecSink::new(&fs);
+    assert!(!stream(&fs, &plan, &mut sink));
+    assert!(
+        !sink.bytes.windows(4).any(|w| w == END.to_le_bytes()),
+        "no end record: no reader takes it for whole"
+    );
 }
 
 #[test]
@@ -164,7 +316,7 @@ fn a_file_that_shrank_abandons_the_archive() {
         fn read_dir(
             &self,
             path: &SafePath,
-            each: &mut dyn FnMut(crate::fs::DirEntry),
+            each: &mut dyn FnMut(crate::fs::DirEntry) -> std::ops::ControlFlow<()>,
         ) -> Result<(), crate::fs::FsError> {
             self.0.read_dir(path, each)
         }
