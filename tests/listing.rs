@@ -252,24 +252,41 @@ fn tar_download_is_byte_exact_without_escapes_or_dot_files() {
     assert_eq!(fx.tree_hash(), before);
 }
 
+/// A cursor pages any directory, and a page obeys the rules every listing does: dot-files
+/// and links out of the root stay out, `--no-listing` hides it, `--auth` guards it. (The
+/// 300,000-entry directory is in `big_directory.rs`.)
 #[test]
-fn hundred_thousand_entries_list_completely() {
-    let fx = Fixture::new();
-    let dir = fx.mkdir("huge");
-    for i in 0..100_000 {
-        std::fs::File::create(dir.join(format!("f{i:06}"))).unwrap();
-    }
+fn a_page_after_a_cursor_keeps_the_listing_rules() {
+    let fx = fixture();
     let server = fx.serve(&["-q"]);
-    let started = std::time::Instant::now();
-    let r = server.get("/huge/?format=json");
-    eprintln!("100,000-entry JSON listing in {:?}", started.elapsed());
+    // Directories first (adir, zdir), then alias.txt, Big.bin, medium.txt, small.txt.
+    let r = server.get("/?format=json&after=f%2FBig.bin");
+    assert_eq!(r.status, 200, "{}", r.text());
     let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    let entries = doc["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 100_000);
-    assert_eq!(entries[0]["name"], "f000000");
-    assert_eq!(entries[99_999]["name"], "f099999");
-    let html = server.get("/huge/").text();
-    assert_eq!(html.matches("<tr><td><a href=\"f").count(), 100_000);
+    let names: Vec<&str> = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["medium.txt", "small.txt"]);
+    assert_eq!(
+        doc["total"], 6,
+        "the whole directory, without .hidden or escape.txt"
+    );
+    assert_eq!(doc["next"], serde_json::Value::Null);
+    let html = server.get("/?after=f%2FBig.bin").text();
+    assert!(html.contains("Entries 5&ndash;6 of 6"), "{html}");
+    assert!(html.contains(">first page</a>"));
+    assert_eq!(server.get("/?after=Big.bin").status, 400);
+    assert_eq!(server.get("/?sort=size&after=f%2FBig.bin").status, 400);
+
+    let hidden = fx.serve(&["-q", "--no-listing"]);
+    assert_eq!(hidden.get("/?after=f%2FBig.bin").status, 404);
+    let guarded = fx.serve(&["-q", "--auth", "me:secret"]);
+    assert_eq!(guarded.get("/?format=json&after=f%2FBig.bin").status, 401);
+    assert_eq!(guarded.get("/?download=zip").status, 401);
+    assert_eq!(guarded.get("/?q=txt").status, 401);
 }
 
 /// An unchanged listing revalidates with `304` and no body; a changed one answers `200`

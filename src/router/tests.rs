@@ -567,3 +567,22 @@ fn a_big_directory_lists_in_pages() {
     );
     assert_eq!(tar.status, StatusCode::OK);
 }
+
+/// A zip that could not be finished is refused before its first byte, saying what to do.
+#[test]
+fn a_zip_too_big_to_finish_is_refused_with_a_way_out() {
+    let reply = super::zip_refused(2_000_001);
+    assert_eq!(reply.status, StatusCode::INSUFFICIENT_STORAGE);
+    let Body::Text(page) = reply.body else {
+        panic!("not text")
+    };
+    assert!(page.contains("2000001 entries"), "{page}");
+    assert!(page.contains("?download=tar"), "{page}");
+    // A tree within the cap downloads.
+    let ok = route(
+        &req(Method::GET, "/docs/?download=zip", &[]),
+        &tree(),
+        &Config::default(),
+    );
+    assert_eq!(ok.status, StatusCode::OK);
+}
