@@ -136,6 +136,12 @@ pub const SETTINGS: &[Setting] = &[
         "Serve the XML-RPC API (and its documentation page) at /RPC2",
     ),
     switch(
+        "--webdav",
+        "SANDSERVE_WEBDAV",
+        "Serve WebDAV (class 1, read-only unless --upload): OPTIONS and PROPFIND, to mount the \
+         share",
+    ),
+    switch(
         "--upload",
         "SANDSERVE_UPLOAD",
         "Accept uploads (PUT of new files, and a form on listings); mounts PATH read-write",
@@ -186,6 +192,8 @@ pub struct Config {
     pub(crate) cache_control: HeaderValue,
     /// The XML-RPC API at `/RPC2`.
     pub(crate) xmlrpc: bool,
+    /// WebDAV: `OPTIONS` and `PROPFIND`.
+    pub(crate) webdav: bool,
     /// Accept uploads: `PUT` of new files and `POST` of forms.
     pub(crate) upload: bool,
     /// The largest request body an upload may send, in bytes.
@@ -237,6 +245,7 @@ impl Config {
             compress: true,
             cache_control: HeaderValue::from_static("no-cache"),
             xmlrpc: false,
+            webdav: false,
             upload: false,
             max_upload: 0,
             users: Users::default(),
@@ -278,6 +287,7 @@ impl Config {
             "SANDSERVE_CORS" => self.cors = switch_value(value).map_err(fail)?,
             "SANDSERVE_NO_COMPRESS" => self.compress = !switch_value(value).map_err(fail)?,
             "SANDSERVE_XMLRPC" => self.xmlrpc = switch_value(value).map_err(fail)?,
+            "SANDSERVE_WEBDAV" => self.webdav = switch_value(value).map_err(fail)?,
             "SANDSERVE_UPLOAD" => self.upload = switch_value(value).map_err(fail)?,
             "SANDSERVE_MAX_UPLOAD" => {
                 self.max_upload = crate::size::parse_size(value).map_err(fail)?

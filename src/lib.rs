@@ -37,6 +37,7 @@ mod tree;
 mod upload;
 mod validators;
 mod visibility;
+mod webdav;
 mod xmlrpc;
 mod zip;
 

@@ -32,6 +32,8 @@ pub(crate) enum Body {
     Tar(tree::Plan),
     /// The same as a zip archive (see `zip.rs`).
     Zip(tree::Plan),
+    /// A collection's WebDAV `Depth: 1` multistatus, streamed (see `webdav/`).
+    Multistatus(crate::webdav::Collection),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

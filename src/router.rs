@@ -31,6 +31,7 @@ use crate::search;
 use crate::tree;
 use crate::upload;
 use crate::validators::{self, Precondition};
+use crate::webdav;
 use crate::xmlrpc;
 use crate::zip;
 
@@ -48,8 +49,15 @@ fn is_rpc(request: &Request, config: &Config) -> bool {
 /// How many body bytes the glue should read for this request before routing it; `None`
 /// means the route takes no body and it stays unread (as it does without credentials).
 pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
+    if unauthorized(request, config).is_some() {
+        return None;
+    }
     let rpc = request.method == Method::POST && is_rpc(request, config);
-    (rpc && unauthorized(request, config).is_none()).then_some(xmlrpc::MAX_BODY)
+    if rpc {
+        Some(xmlrpc::MAX_BODY)
+    } else {
+        webdav::body_limit(request, config)
+    }
 }
 
 /// Whether the route reads this request's body itself, as it arrives (uploads); never
@@ -109,10 +117,19 @@ fn dispatch(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
         get(request, fs, config).unwrap_or_else(|status| error(request, fs, config, status))
     } else if upload::is_upload(request, config) {
         upload::handle(request, fs, config)
+    } else if is_preflight(request, config) {
+        preflight(request, config)
+    } else if webdav::handles(request, config) {
+        webdav::handle(request, fs, config)
     } else if request.method == Method::OPTIONS && config.cors {
         preflight(request, config)
     } else {
-        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, upload::allow(request, config))
+        let allow = if config.webdav {
+            webdav::allow(request, config)
+        } else {
+            upload::allow(request, config)
+        };
+        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, allow)
     }
 }
 

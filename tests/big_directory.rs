@@ -183,3 +183,17 @@ fn search_sees_the_whole_directory() {
     let hidden = json(&server, "/big/?q=secret&format=json");
     assert_eq!(hidden["entries"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn a_webdav_depth_1_answer_streams_every_entry() {
+    let server = serve(&["--webdav"]);
+    let body = br#"<propfind xmlns="DAV:"><prop><getcontentlength/></prop></propfind>"#;
+    let r = server.send("PROPFIND", "/big/", &[("Depth", "1")], body);
+    assert_eq!(r.status, 207);
+    let xml = r.text();
+    // The collection itself, its subdirectory, and every file; never the dot-file.
+    assert_eq!(xml.matches("<D:response>").count(), FILES + 2);
+    assert!(xml.contains(&format!("<D:href>/big/{}</D:href>", file_name(FILES - 1))));
+    assert!(!xml.contains(".secret"));
+    assert!(xml.ends_with("</D:multistatus>\n"));
+}

@@ -18,6 +18,7 @@ use crate::reply::{Body, Reply};
 use crate::request::RequestBody;
 use crate::sink::Sink;
 use crate::tar;
+use crate::webdav;
 use crate::zip;
 
 /// Reads a request body of at most `limit` bytes: a declared length over it is refused
@@ -49,7 +50,7 @@ pub(super) fn send(out: ResponseOutparam, reply: Reply, fs: &WasiFs) {
             Ok(file) => Some(file),
             Err(error) => return send_error(out, Reply::error(error.status())),
         },
-        Body::Empty | Body::Text(_) | Body::Tar(_) | Body::Zip(_) => None,
+        Body::Empty | Body::Text(_) | Body::Tar(_) | Body::Zip(_) | Body::Multistatus(_) => None,
     };
     let Some(mut sink) = start(out, &reply, fs) else {
         return;
@@ -71,6 +72,7 @@ pub(super) fn send(out: ResponseOutparam, reply: Reply, fs: &WasiFs) {
         (Body::Multipart { parts, .. }, Some(file), _) => parts.write(&mut sink, &file),
         (Body::Tar(plan), ..) => tar::stream(fs, plan, &mut sink),
         (Body::Zip(plan), ..) => zip::stream(fs, plan, &mut sink),
+        (Body::Multistatus(collection), ..) => webdav::stream(fs, collection, &mut sink),
         (Body::File { .. } | Body::Multipart { .. }, None, _) => false,
     };
     sink.finish(complete);

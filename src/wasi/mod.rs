@@ -68,9 +68,13 @@ fn read_request(request: &IncomingRequest) -> Request {
         WasiMethod::Options => http::Method::OPTIONS,
         WasiMethod::Trace => http::Method::TRACE,
         WasiMethod::Patch => http::Method::PATCH,
-        // Any other method is answered 405 by the router, like PATCH.
+        // Any other method is answered 405 by the router, like PATCH, unless it is WebDAV's.
+        // jco's shim (preview2-shim 0.17) lower-cases the methods WASI does not name, so
+        // `PROPFIND` arrives as `propfind`: methods are upper case in every registered name
+        // (RFC 9110 §16.1), so the case is put back.
         WasiMethod::Other(other) => {
-            http::Method::from_bytes(other.as_bytes()).unwrap_or(http::Method::PATCH)
+            http::Method::from_bytes(other.to_ascii_uppercase().as_bytes())
+                .unwrap_or(http::Method::PATCH)
         }
     };
     let mut headers = http::HeaderMap::new();

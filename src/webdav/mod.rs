@@ -1,0 +1,214 @@
+//! WebDAV class 1 (RFC 4918), read-only, with `--webdav`: `OPTIONS` says what the flags
+//! allow, and `PROPFIND` describes a file or a directory and its entries, so file managers,
+//! `rclone` and `davfs2` can mount the share. Reads go through GET and HEAD as for anyone.
+//!
+//! Rules:
+//! - What a client may see is what a listing shows: dot-files only with `--hidden`, no
+//!   special files, no link out of the root; `--no-listing` turns PROPFIND on collections
+//!   off (`404`), and `--auth` guards it like everything else (the router asks first).
+//! - `Depth: 0` and `1` are answered; `infinity`, which is also what no `Depth` means
+//!   (§9.1), is `403` with the `propfind-finite-depth` precondition (§9.1.1); any other value
+//!   is `400`.
+//! - A directory named without its trailing slash is answered as the collection, its `href`
+//!   with the slash, rather than redirected: clients take the `href` as its name.
+//! - A `Depth: 1` answer streams: each entry is written as the directory is read, so a
+//!   directory of any size costs the memory of one entry (no order is promised, §9.1).
+//! - No LOCK (class 2): locks would have to be shared by every instance to be real, so the
+//!   server says `DAV: 1` and clients that need locks to write (Finder, Explorer) mount it
+//!   read-only.
+
+pub(crate) mod multistatus;
+pub(crate) mod propfind;
+
+use std::fmt::Write as _;
+use std::ops::ControlFlow;
+
+use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{Method, StatusCode};
+use percent_encoding::utf8_percent_encode;
+
+use crate::config::Config;
+use crate::fs::{Fs, FsError, Kind, Metadata};
+use crate::path::{PathError, SafePath, SEGMENT};
+use crate::reply::{Body, Reply};
+use crate::request::{Request, RequestBody};
+use crate::sink::Sink;
+use crate::tree;
+use crate::upload;
+use crate::visibility::Visibility;
+use multistatus::{push_response, Resource, HEAD, TAIL};
+use propfind::Wanted;
+
+/// A collection whose `Depth: 1` answer the glue streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Collection {
+    pub(crate) dir: SafePath,
+    pub(crate) meta: Metadata,
+    pub(crate) wanted: Wanted,
+    pub(crate) visibility: Visibility,
+    /// What `href`s start with: the base path and the collection's own path, encoded.
+    pub(crate) href: String,
+}
+
+fn propfind_method() -> Method {
+    Method::from_bytes(b"PROPFIND").expect("a token")
+}
+
+/// Whether this is a WebDAV request this module answers.
+pub(crate) fn handles(request: &Request, config: &Config) -> bool {
+    config.webdav && (request.method == Method::OPTIONS || request.method == propfind_method())
+}
+
+/// How much body the router reads first: a PROPFIND's XML.
+pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
+    (handles(request, config) && request.method != Method::OPTIONS).then_some(propfind::MAX_BODY)
+}
+
+/// The methods this server's flags allow on `request`'s path, for `Allow`.
+pub(crate) fn allow(request: &Request, config: &Config) -> HeaderValue {
+    let base = upload::allow(request, config);
+    let base = base.to_str().unwrap_or("GET, HEAD");
+    let mut methods = base.to_owned();
+    if !base.contains("OPTIONS") {
+        methods.push_str(", OPTIONS");
+    }
+    methods.push_str(", PROPFIND");
+    HeaderValue::from_str(&methods).unwrap_or(HeaderValue::from_static("GET, HEAD"))
+}
+
+/// Answers an OPTIONS or PROPFIND (see [`handles`]).
+pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    if request.method == Method::OPTIONS {
+        return Reply::new(StatusCode::OK)
+            .header(
+                HeaderName::from_static("dav"),
+                HeaderValue::from_static("1"),
+            )
+            .header(ALLOW, allow(request, config))
+            // Windows' WebDAV client looks for this before it speaks DAV.
+            .header(
+                HeaderName::from_static("ms-author-via"),
+                HeaderValue::from_static("DAV"),
+            );
+    }
+    propfind(request, fs, config).unwrap_or_else(Reply::error)
+}
+
+/// A `Depth` this server does not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DepthRefused {
+    Infinite,
+    Malformed,
+}
+
+/// The depth a PROPFIND asks for: false for 0, true for 1.
+fn depth(request: &Request) -> Result<bool, DepthRefused> {
+    match request.headers.get("depth").map(HeaderValue::as_bytes) {
+        Some(b"0") => Ok(false),
+        Some(b"1") => Ok(true),
+        None | Some(b"infinity" | b"Infinity") => Err(DepthRefused::Infinite),
+        Some(_) => Err(DepthRefused::Malformed),
+    }
+}
+
+/// `403` with the precondition that names why (RFC 4918 §9.1.1, §16).
+fn finite_depth_only() -> Reply {
+    let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+                <D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/></D:error>\n";
+    Reply::new(StatusCode::FORBIDDEN).text("application/xml; charset=utf-8", body.to_owned())
+}
+
+fn propfind(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
+    let path = request.path.as_ref().map_err(PathError::status)?;
+    if !config.visibility.shows_path(path) {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let deep = match depth(request) {
+        Ok(deep) => deep,
+        Err(DepthRefused::Infinite) => return Ok(finite_depth_only()),
+        Err(DepthRefused::Malformed) => return Err(StatusCode::BAD_REQUEST),
+    };
+    let wanted = match &request.body {
+        RequestBody::Read(body) => propfind::parse(body).map_err(|_| StatusCode::BAD_REQUEST)?,
+        RequestBody::TooLarge => return Err(StatusCode::PAYLOAD_TOO_LARGE),
+        RequestBody::Unread | RequestBody::Stream(_) => Wanted::All,
+    };
+    let meta = fs.stat(path).map_err(FsError::status)?;
+    let dir = match meta.kind {
+        Kind::Dir if !config.listing => return Err(StatusCode::NOT_FOUND),
+        Kind::Dir => true,
+        Kind::File if path.has_trailing_slash() => return Err(StatusCode::NOT_FOUND),
+        Kind::File => false,
+        Kind::Other => return Err(StatusCode::NOT_FOUND),
+    };
+    let href = format!("{}{}", config.base_path, path.to_url(dir));
+    let reply = Reply::new(StatusCode::MULTI_STATUS).header(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    if dir && deep {
+        let mut reply = reply;
+        reply.body = Body::Multistatus(Collection {
+            dir: path.clone(),
+            meta,
+            wanted,
+            visibility: config.visibility,
+            href,
+        });
+        return Ok(reply);
+    }
+    let mut xml = String::from(HEAD);
+    let resource = Resource {
+        href: &href,
+        name: path.file_name(),
+        meta,
+    };
+    push_response(&mut xml, &resource, &wanted);
+    xml.push_str(TAIL);
+    Ok(reply.text("application/xml; charset=utf-8", xml))
+}
+
+/// Writes the `Depth: 1` multistatus of `collection` to `sink`, entry by entry as the
+/// directory is read; false if it could not be written whole.
+pub(crate) fn stream<S: Sink>(fs: &dyn Fs, collection: &Collection, sink: &mut S) -> bool {
+    let mut out = String::with_capacity(8 << 10);
+    out.push_str(HEAD);
+    let own = Resource {
+        href: &collection.href,
+        name: collection.dir.file_name(),
+        meta: collection.meta,
+    };
+    push_response(&mut out, &own, &collection.wanted);
+    let mut href = String::new();
+    let mut ok = true;
+    let read = fs.read_dir(&collection.dir, &mut |entry| {
+        if !collection
+            .visibility
+            .shows_entry(&entry.name, entry.meta.kind)
+        {
+            return ControlFlow::Continue(());
+        }
+        href.clear();
+        href.push_str(&collection.href);
+        let _ = write!(href, "{}", utf8_percent_encode(&entry.name, SEGMENT));
+        if entry.meta.kind == Kind::Dir {
+            href.push('/');
+        }
+        let resource = Resource {
+            href: &href,
+            name: Some(&entry.name),
+            meta: entry.meta,
+        };
+        push_response(&mut out, &resource, &collection.wanted);
+        if out.len() >= 8 << 10 {
+            ok = sink.write(out.as_bytes());
+            out.clear();
+        }
+        tree::keep_going(ok)
+    });
+    out.push_str(TAIL);
+    ok && read.is_ok() && sink.write(out.as_bytes())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! WebDAV over real HTTP (`--webdav`, read-only): OPTIONS, PROPFIND at depth 0 and 1 with
+//! the listing's rules, and every write refused with `405` while the tree, and the canary
+//! beside it, stay byte-identical. Runs under every host: the setting is an environment
+//! variable.
+
+use sandserve_testkit::{noise, Fixture, Server, CANARY};
+
+fn fixture() -> Fixture {
+    let fx = Fixture::new();
+    fx.write("notes.txt", "twelve bytes");
+    fx.write("café menu.txt", "menu");
+    fx.write("docs/big.bin", noise(300_000, 7));
+    fx.write(".secret", "hidden");
+    fx.write("docs/.env", "TOKEN=1");
+    fx.symlink(fx.outside().join("canary.txt"), "escape.txt");
+    fx
+}
+
+fn propfind(server: &Server, path: &str, depth: &str, body: &str) -> (u16, String) {
+    let r = server.send("PROPFIND", path, &[("Depth", depth)], body.as_bytes());
+    (r.status, r.text())
+}
+
+/// The `href`s of a multistatus, in order.
+fn hrefs(xml: &str) -> Vec<String> {
+    xml.split("<D:href>")
+        .skip(1)
+        .filter_map(|s| s.split("</D:href>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn options_and_propfind_describe_the_tree_as_a_listing_would() {
+    let fx = fixture();
+    let server = fx.serve(&["--webdav"]);
+    let options = server.request("OPTIONS", "/", &[]);
+    assert_eq!(options.status, 200);
+    assert_eq!(options.header("dav"), Some("1"));
+    assert_eq!(
+        options.header("allow"),
+        Some("GET, HEAD, OPTIONS, PROPFIND")
+    );
+
+    let (status, xml) = propfind(&server, "/", "1", "");
+    assert_eq!(status, 207, "{xml}");
+    let mut found = hrefs(&xml);
+    found.sort();
+    assert_eq!(
+        found,
+        ["/", "/caf%C3%A9%20menu.txt", "/docs/", "/notes.txt"]
+    );
+    assert!(!xml.contains("secret") && !xml.contains("escape") && !xml.contains(CANARY));
+
+    // rclone asks for a directory without its slash: the answer names the collection.
+    let (status, xml) = propfind(&server, "/docs", "1", "");
+    assert_eq!(status, 207);
+    assert_eq!(hrefs(&xml), ["/docs/", "/docs/big.bin"]);
+    assert!(xml.contains("<D:getcontentlength>300000</D:getcontentlength>"));
+    // The same ETag a GET gives.
+    let get = server.get("/docs/big.bin");
+    let etag = get.header("etag").unwrap();
+    assert!(
+        xml.contains(&format!("<D:getetag>{etag}</D:getetag>")),
+        "{xml}"
+    );
+
+    let asked = r#"<?xml version="1.0" encoding="utf-8"?>
+        <D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:resourcetype/>
+        <D:quota-available-bytes/><D:quota-used-bytes/></D:prop></D:propfind>"#;
+    let (status, xml) = propfind(&server, "/notes.txt", "0", asked);
+    assert_eq!(status, 207);
+    assert!(xml.contains("<D:getcontentlength>12</D:getcontentlength>"));
+    assert!(xml.contains(
+        "<D:quota-available-bytes/><D:quota-used-bytes/></D:prop>\
+         <D:status>HTTP/1.1 404 Not Found</D:status>"
+    ));
+    // Reads go through GET, with ranges, as rclone mount does.
+    let part = server.request("GET", "/docs/big.bin", &[("Range", "bytes=1000-1999")]);
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, noise(300_000, 7)[1000..2000]);
+}
+
+#[test]
+fn refusals_are_statuses_not_guesses() {
+    let fx = fixture();
+    let server = fx.serve(&["--webdav"]);
+    let (status, xml) = propfind(&server, "/", "infinity", "");
+    assert_eq!(status, 403);
+    assert!(xml.contains("propfind-finite-depth"));
+    let missing_depth = server.send("PROPFIND", "/", &[], b"");
+    assert_eq!(missing_depth.status, 403, "no Depth means infinity");
+    assert_eq!(propfind(&server, "/", "2", "").0, 400);
+    let undeclared = r#"<D:propfind xmlns:D="DAV:"><D:prop><bogus:x/></D:prop></D:propfind>"#;
+    assert_eq!(propfind(&server, "/", "0", undeclared).0, 400);
+    assert_eq!(propfind(&server, "/", "0", "<propfind").0, 400);
+    let doctype = r#"<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><propfind xmlns="DAV:"><prop>&e;</prop></propfind>"#;
+    assert_eq!(propfind(&server, "/", "0", doctype).0, 400);
+    for hidden in [
+        "/.secret",
+        "/docs/.env",
+        "/escape.txt",
+        "/%2e%2e/canary.txt",
+    ] {
+        let (status, xml) = propfind(&server, hidden, "0", "");
+        assert_eq!(status, 404, "{hidden}: {xml}");
+    }
+
+    let no_listing = fx.serve(&["--webdav", "--no-listing"]);
+    assert_eq!(propfind(&no_listing, "/docs/", "1", "").0, 404);
+    assert_eq!(propfind(&no_listing, "/notes.txt", "0", "").0, 207);
+    let guarded = fx.serve(&["--webdav", "--auth", "me:secret"]);
+    assert_eq!(propfind(&guarded, "/", "1", "").0, 401);
+}
+
+#[test]
+fn read_only_webdav_refuses_every_write_and_changes_nothing() {
+    let fx = fixture();
+    let before = fx.tree_hash();
+    let server = fx.serve(&["--webdav"]);
+    let writes: &[(&str, &str, &[(&str, &str)])] = &[
+        ("PUT", "/notes.txt", &[]),
+        ("PUT", "/new.txt", &[]),
+        ("DELETE", "/notes.txt", &[]),
+        ("MKCOL", "/newdir/", &[]),
+        ("MOVE", "/notes.txt", &[("Destination", "/moved.txt")]),
+        ("COPY", "/notes.txt", &[("Destination", "/copied.txt")]),
+        ("MOVE", "/notes.txt", &[("Destination", "/../outside.txt")]),
+        (
+            "COPY",
+            "/docs/",
+            &[("Destination", "http://elsewhere.example/x/")],
+        ),
+        ("PROPPATCH", "/notes.txt", &[]),
+        ("LOCK", "/notes.txt", &[]),
+        ("UNLOCK", "/notes.txt", &[]),
+    ];
+    for (method, path, headers) in writes {
+        let r = server.send(method, path, headers, b"<x/>");
+        assert_eq!(r.status, 405, "{method} {path}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS, PROPFIND"));
+    }
+    assert_eq!(fx.tree_hash(), before);
+}
+
+#[test]
+fn without_webdav_nothing_changes() {
+    let fx = fixture();
+    let server = fx.serve(&[]);
+    for method in ["PROPFIND", "OPTIONS", "MKCOL"] {
+        let r = server.send(method, "/", &[("Depth", "1")], b"");
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+        assert!(r.header("dav").is_none());
+    }
+}
