@@ -73,7 +73,7 @@ integration: build guests
 
 # Fuzz each target for FUZZ_SECONDS (nightly + cargo-fuzz; the committed corpus seeds it).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := path route range headers xmlrpc multipart
+FUZZ_TARGETS := path route range headers xmlrpc multipart propfind
 fuzz:
 	@if ! cargo +nightly --version >/dev/null 2>&1; then \
 	  echo "SKIP fuzz: no nightly toolchain on this machine (cargo fuzz needs one)"; exit 0; fi; \

@@ -240,6 +240,48 @@ pub fn xmlrpc(body: &[u8]) {
     assert!(answer.ends_with("</methodResponse>\n"));
 }
 
+/// A PROPFIND body of any bytes: parsed or refused, never a panic; what parses renders as
+/// a multistatus that is well-formed XML, with one response and every asked property in it.
+pub fn propfind(body: &[u8]) {
+    use crate::fs::{Kind, Metadata};
+    use crate::webdav::multistatus::{push_response, Resource, HEAD, TAIL};
+    use crate::webdav::propfind::{parse, Wanted};
+    let Ok(wanted) = parse(body) else {
+        return;
+    };
+    for kind in [Kind::File, Kind::Dir] {
+        let resource = Resource {
+            href: "/a%20b/c",
+            name: Some("c"),
+            meta: Metadata {
+                kind,
+                size: 7,
+                modified: None,
+            },
+        };
+        let mut xml = String::from(HEAD);
+        push_response(&mut xml, &resource, &wanted);
+        xml.push_str(TAIL);
+        let mut reader = quick_xml::NsReader::from_str(&xml);
+        let mut elements = 0;
+        loop {
+            match reader.read_resolved_event() {
+                Ok((_, quick_xml::events::Event::Eof)) => break,
+                Ok((
+                    _,
+                    quick_xml::events::Event::Start(_) | quick_xml::events::Event::Empty(_),
+                )) => elements += 1,
+                Ok(_) => {}
+                Err(e) => panic!("{e}: {xml}"),
+            }
+        }
+        assert_eq!(xml.matches("<D:response>").count(), 1);
+        if let Wanted::Some(asked) = &wanted {
+            assert!(elements >= asked.len(), "{xml}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The seeds the fuzz targets start from hold as plain unit tests too.
@@ -260,5 +302,7 @@ mod tests {
         );
         super::xmlrpc(b"<?xml version=\"1.0\"?><methodCall><methodName>files.list</methodName><params><param><value>/</value></param></params></methodCall>");
         super::xmlrpc(b"<!DOCTYPE x><methodCall/>");
+        super::propfind(b"<D:propfind xmlns:D=\"DAV:\" xmlns:z=\"urn:&quot;z\"><D:prop><z:q/><D:getetag/></D:prop></D:propfind>");
+        super::propfind(b"<propfind xmlns=\"DAV:\"><propname/></propfind>");
     }
 }

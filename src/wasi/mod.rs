@@ -72,10 +72,8 @@ fn read_request(request: &IncomingRequest) -> Request {
         // jco's shim (preview2-shim 0.17) lower-cases the methods WASI does not name, so
         // `PROPFIND` arrives as `propfind`: methods are upper case in every registered name
         // (RFC 9110 §16.1), so the case is put back.
-        WasiMethod::Other(other) => {
-            http::Method::from_bytes(other.to_ascii_uppercase().as_bytes())
-                .unwrap_or(http::Method::PATCH)
-        }
+        WasiMethod::Other(other) => http::Method::from_bytes(other.to_ascii_uppercase().as_bytes())
+            .unwrap_or(http::Method::PATCH),
     };
     let mut headers = http::HeaderMap::new();
     for (name, value) in request.headers().entries() {

@@ -99,6 +99,9 @@ pub(crate) fn parse(body: &[u8]) -> Result<Wanted, Malformed> {
         };
         let name =
             String::from_utf8(element.local_name().as_ref().to_vec()).map_err(|_| Malformed)?;
+        if !is_name(&name) {
+            return Err(Malformed);
+        }
         let dav = namespace == DAV;
         match depth {
             1 if dav && name == "propfind" => root = true,
@@ -133,6 +136,18 @@ pub(crate) fn parse(body: &[u8]) -> Result<Wanted, Malformed> {
         (true, Some(wanted)) if depth == 0 => Ok(wanted),
         _ => Err(Malformed),
     }
+}
+
+/// Whether `name` is an XML local name (an NCName, XML 1.0 §2.3 with Namespaces §3), as far
+/// as ASCII goes: quick-xml reads a name up to whitespace, `/` or `>`, so `a<"b` would
+/// pass it, and the answer echoes property names back.
+fn is_name(name: &str) -> bool {
+    let ok = |c: char| !c.is_ascii() || c.is_ascii_alphanumeric() || "-._".contains(c);
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| ok(c) && !c.is_ascii_digit() && !"-.".contains(c));
+    first_ok && name.chars().all(ok)
 }
 
 #[cfg(test)]
@@ -189,6 +204,8 @@ mod tests {
             b"<D:propfind xmlns:D=\"DAV:\"></D:propfind>",
             b"<D:propfind xmlns:D=\"DAV:\"><D:prop><bogus:x/></D:prop></D:propfind>",
             b"<propfind xmlns=\"urn:other\"><allprop/></propfind>",
+            b"<D:propfind xmlns:D=\"DAV:\"><D:prop><D:getconte<\"Dntlength/></D:prop></D:propfind>",
+            b"<D:propfind xmlns:D=\"DAV:\"><D:prop><D:1x/></D:prop></D:propfind>",
             b"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><propfind xmlns=\"DAV:\"><prop>&e;</prop></propfind>",
             deep.as_bytes(),
         ];
