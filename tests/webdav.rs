@@ -118,7 +118,8 @@ fn read_only_webdav_refuses_every_write_and_changes_nothing() {
     let fx = fixture();
     let before = fx.tree_hash();
     let server = fx.serve(&["--webdav"]);
-    let writes: &[(&str, &str, &[(&str, &str)])] = &[
+    type Write<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let writes: &[Write] = &[
         ("PUT", "/notes.txt", &[]),
         ("PUT", "/new.txt", &[]),
         ("DELETE", "/notes.txt", &[]),
