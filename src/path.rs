@@ -118,6 +118,15 @@ impl SafePath {
         })
     }
 
+    /// The directory that holds this path (with its trailing slash); `None` for the root.
+    pub(crate) fn parent(&self) -> Option<SafePath> {
+        let (_, parents) = self.segments.split_last()?;
+        Some(SafePath {
+            segments: parents.to_vec(),
+            trailing_slash: true,
+        })
+    }
+
     /// The sibling named like this file plus `suffix` (`a/b.css` -> `a/b.css.gz`).
     pub(crate) fn with_suffix(&self, suffix: &str) -> Option<SafePath> {
         let (last, parents) = self.segments.split_last()?;

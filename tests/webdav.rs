@@ -155,3 +155,50 @@ fn without_webdav_nothing_changes() {
         assert!(r.header("dav").is_none());
     }
 }
+
+#[test]
+fn with_upload_mkcol_and_put_create_and_replace_nothing() {
+    let fx = fixture();
+    let server = fx.serve(&["--webdav", "--upload"]);
+    let options = server.request("OPTIONS", "/", &[]);
+    assert_eq!(
+        options.header("allow"),
+        Some("GET, HEAD, POST, OPTIONS, PROPFIND, MKCOL")
+    );
+    assert_eq!(server.send("MKCOL", "/newdir/", &[], b"").status, 201);
+    assert!(fx.root().join("newdir").is_dir());
+    assert_eq!(server.send("MKCOL", "/newdir/", &[], b"").status, 405);
+    assert_eq!(server.send("MKCOL", "/no/such/", &[], b"").status, 409);
+    assert_eq!(server.send("MKCOL", "/.hidden/", &[], b"").status, 403);
+    assert!(!fx.root().join("no").exists() && !fx.root().join(".hidden").exists());
+
+    assert_eq!(server.send("PUT", "/newdir/a.txt", &[], b"abc").status, 201);
+    assert_eq!(
+        std::fs::read(fx.root().join("newdir/a.txt")).unwrap(),
+        b"abc"
+    );
+    // RFC 4918 §9.7.1: no parent collection, no file (and no parent made for it).
+    assert_eq!(
+        server.send("PUT", "/nothere/b.txt", &[], b"abc").status,
+        409
+    );
+    assert!(!fx.root().join("nothere").exists());
+    // Create only: an existing file stays as it was.
+    assert_eq!(
+        server.send("PUT", "/notes.txt", &[], b"changed").status,
+        409
+    );
+    assert_eq!(
+        std::fs::read(fx.root().join("notes.txt")).unwrap(),
+        b"twelve bytes"
+    );
+    assert_eq!(server.send("DELETE", "/notes.txt", &[], b"").status, 405);
+
+    let (status, xml) = propfind(&server, "/newdir/", "1", "");
+    assert_eq!(status, 207);
+    assert_eq!(hrefs(&xml), ["/newdir/", "/newdir/a.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(fx.outside().join("canary.txt")).unwrap(),
+        CANARY
+    );
+}

@@ -4,7 +4,9 @@
 //!
 //! Rules, the same for both:
 //! - A file is only ever created, never replaced: a name that exists (file, directory or
-//!   link) is `409 Conflict` and stays as it was. Missing parent directories are created.
+//!   link) is `409 Conflict` and stays as it was. Missing parent directories are created,
+//!   except with `--webdav`, where a PUT or MKCOL into a missing collection is `409` as
+//!   RFC 4918 §9.7.1 says (WebDAV clients make each collection with MKCOL first).
 //! - Names follow the `SafePath` rules (`400`/`404` otherwise); a dot-file name, or a
 //!   dot-directory on the way, is `403` unless `--hidden` (the one rule of `visibility.rs`).
 //!   A form's file name must be one path segment: one that is `.` or `..`, or holds `/`,
@@ -96,6 +98,9 @@ fn put(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusC
     }
     let declared = declared_length(request, config)?;
     refuse_taken(fs, &target)?;
+    if config.webdav {
+        parent_exists(fs, &target)?;
+    }
     let (store, body) = (store_of(fs)?, stream_of(request)?);
     let mut source = body.source();
     let ((), stored) = Batch::run(store, |batch| {
@@ -160,6 +165,52 @@ fn post(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, Status
         LOCATION,
         HeaderValue::from_str(&location).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
     ))
+}
+
+/// With `--webdav`, RFC 4918 §9.7.1 and §9.3.1: a PUT or MKCOL whose parent collection is
+/// missing is `409`, rather than creating it (which `curl -T` users get without WebDAV).
+fn parent_exists(fs: &dyn Fs, target: &SafePath) -> Result<(), StatusCode> {
+    let parent = target.parent().ok_or(StatusCode::CONFLICT)?;
+    match fs.stat(&parent) {
+        Ok(meta) if meta.kind == crate::fs::Kind::Dir => Ok(()),
+        _ => Err(StatusCode::CONFLICT),
+    }
+}
+
+/// `MKCOL /path/` (RFC 4918 §9.3), with `--webdav` and `--upload`: a new, empty directory.
+/// A name that exists is `405`, a missing parent `409`, a body `415`.
+pub(crate) fn mkcol(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    let made = (|| {
+        let target = writable_path(request, config)?;
+        if target.is_root() || fs.stat(&target).is_ok() {
+            return Err(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        let has_body = request
+            .headers
+            .contains_key(http::header::TRANSFER_ENCODING)
+            || declared_length(request, config)?.is_some_and(|n| n > 0);
+        if has_body {
+            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
+        parent_exists(fs, &target)?;
+        let store = store_of(fs)?;
+        store.create_dir(&target).map_err(|error| match error {
+            crate::fs::WriteError::Exists => StatusCode::METHOD_NOT_ALLOWED,
+            other => other.status(),
+        })?;
+        Ok(target)
+    })();
+    match made {
+        Ok(target) => {
+            let location = format!("{}{}", config.base_path, target.to_url(true));
+            let reply = Reply::error(StatusCode::CREATED);
+            match HeaderValue::from_str(&location) {
+                Ok(location) => reply.header(LOCATION, location),
+                Err(_) => reply,
+            }
+        }
+        Err(status) => Reply::error(status),
+    }
 }
 
 /// The request's path, if an upload may write there.

@@ -531,3 +531,57 @@ fn uploads_need_credentials_when_users_are_set() {
     assert_eq!(route(&signed, &fs, &config).status, StatusCode::CREATED);
     assert_eq!(fs.paths(), ["x.txt"]);
 }
+
+/// With `--webdav` and `--upload`: MKCOL makes one directory (RFC 4918 §9.3), and PUT, like
+/// MKCOL, needs its parent collection (§9.7.1) instead of creating it.
+#[test]
+fn with_webdav_mkcol_makes_one_directory_and_put_needs_its_parent() {
+    let fs = MemStore::new().dir("a").file("a/f.txt", b"x");
+    let dav = config(&[("SANDSERVE_WEBDAV", "1")]);
+    let mkcol = |target: &str, headers: &[(&'static str, &str)], config: &Config| {
+        let method = Method::from_bytes(b"MKCOL").unwrap();
+        route(
+            &request(method, target, headers, Chunks::of(b"", 1)),
+            &fs,
+            config,
+        )
+        .status
+    };
+    assert_eq!(mkcol("/a/new/", &[], &dav), StatusCode::CREATED);
+    assert!(
+        fs.paths().contains(&"a/new/".to_owned()),
+        "{:?}",
+        fs.paths()
+    );
+    assert_eq!(mkcol("/a/new/", &[], &dav), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(mkcol("/a/f.txt", &[], &dav), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(mkcol("/missing/child/", &[], &dav), StatusCode::CONFLICT);
+    assert_eq!(mkcol("/a/f.txt/x/", &[], &dav), StatusCode::CONFLICT);
+    assert_eq!(mkcol("/.hidden/", &[], &dav), StatusCode::FORBIDDEN);
+    assert_eq!(
+        mkcol("/a/body/", &[("content-length", "5")], &dav),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let read_only = Config::from_vars([("SANDSERVE_WEBDAV".into(), "1".into())]).unwrap();
+    assert_eq!(
+        mkcol("/a/other/", &[], &read_only),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let before = fs.paths();
+
+    let put = put_with(&fs, &dav, "/nope/x.txt", Chunks::of(b"abc", 2), Some(3));
+    assert_eq!(put.status, StatusCode::CONFLICT);
+    assert_eq!(fs.paths(), before, "nothing made for a PUT refused");
+    let put = put_with(&fs, &dav, "/a/new/x.txt", Chunks::of(b"abc", 2), Some(3));
+    assert_eq!(put.status, StatusCode::CREATED);
+    // Without WebDAV, a PUT still makes its parents, as `curl -T` users expect.
+    let put = put_with(
+        &fs,
+        &config(&[]),
+        "/nope/x.txt",
+        Chunks::of(b"abc", 2),
+        Some(3),
+    );
+    assert_eq!(put.status, StatusCode::CREATED);
+    assert_eq!(fs.contents("nope/x.txt").as_deref(), Some(&b"abc"[..]));
+}

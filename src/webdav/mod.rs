@@ -54,14 +54,23 @@ fn propfind_method() -> Method {
     Method::from_bytes(b"PROPFIND").expect("a token")
 }
 
-/// Whether this is a WebDAV request this module answers.
+fn mkcol_method() -> Method {
+    Method::from_bytes(b"MKCOL").expect("a token")
+}
+
+/// Whether this is a WebDAV request this module answers: OPTIONS and PROPFIND, and MKCOL
+/// when uploads are on.
 pub(crate) fn handles(request: &Request, config: &Config) -> bool {
-    config.webdav && (request.method == Method::OPTIONS || request.method == propfind_method())
+    let method = &request.method;
+    config.webdav
+        && (*method == Method::OPTIONS
+            || *method == propfind_method()
+            || (*method == mkcol_method() && config.upload))
 }
 
 /// How much body the router reads first: a PROPFIND's XML.
 pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
-    (handles(request, config) && request.method != Method::OPTIONS).then_some(propfind::MAX_BODY)
+    (config.webdav && request.method == propfind_method()).then_some(propfind::MAX_BODY)
 }
 
 /// The methods this server's flags allow on `request`'s path, for `Allow`.
@@ -73,6 +82,9 @@ pub(crate) fn allow(request: &Request, config: &Config) -> HeaderValue {
         methods.push_str(", OPTIONS");
     }
     methods.push_str(", PROPFIND");
+    if config.upload {
+        methods.push_str(", MKCOL");
+    }
     HeaderValue::from_str(&methods).unwrap_or(HeaderValue::from_static("GET, HEAD"))
 }
 
@@ -90,6 +102,9 @@ pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
                 HeaderName::from_static("ms-author-via"),
                 HeaderValue::from_static("DAV"),
             );
+    }
+    if request.method == mkcol_method() {
+        return upload::mkcol(request, fs, config);
     }
     propfind(request, fs, config).unwrap_or_else(Reply::error)
 }

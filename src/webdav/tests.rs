@@ -76,7 +76,7 @@ fn options_says_class_1_and_what_is_allowed() {
     );
     assert_eq!(
         upload.headers["allow"],
-        "GET, HEAD, POST, OPTIONS, PROPFIND"
+        "GET, HEAD, POST, OPTIONS, PROPFIND, MKCOL"
     );
     // Other DAV methods stay 405, with the same list.
     let reply = dav("MKCOL", "/new/", None, b"", &config(&[]));
