@@ -42,9 +42,9 @@ test: build test-deps
 
 # Chromium drives the browser tests, and Playwright's driver (npm playwright-core, no browser
 # download) uploads through a form; curl sends the upload tests' PUTs; unzip and bsdtar read
-# back zip downloads. One apt-get update, only when something is missing; tests that lack a
-# tool say so and are listed.
-TEST_TOOLS := chromium:chromium curl:curl unzip:unzip bsdtar:libarchive-tools
+# back zip downloads; rclone (over FUSE, fuse3) and litmus speak WebDAV. One apt-get update,
+# only when something is missing; tests that lack a tool say so and are listed.
+TEST_TOOLS := chromium:chromium curl:curl unzip:unzip bsdtar:libarchive-tools rclone:rclone fusermount3:fuse3 litmus:litmus
 PLAYWRIGHT = $(TOOLS)/playwright
 test-deps:
 	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \

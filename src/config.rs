@@ -146,6 +146,11 @@ pub const SETTINGS: &[Setting] = &[
         "SANDSERVE_UPLOAD",
         "Accept uploads (PUT of new files, and a form on listings); mounts PATH read-write",
     ),
+    switch(
+        "--modify",
+        "SANDSERVE_MODIFY",
+        "Also replace files (PUT over a name, atomically) and DELETE them; implies --upload",
+    ),
     value(
         "--max-upload",
         "SANDSERVE_MAX_UPLOAD",
@@ -196,6 +201,8 @@ pub struct Config {
     pub(crate) webdav: bool,
     /// Accept uploads: `PUT` of new files and `POST` of forms.
     pub(crate) upload: bool,
+    /// Also replace and delete files (`--modify`, which turns `upload` on too).
+    pub(crate) modify: bool,
     /// The largest request body an upload may send, in bytes.
     pub(crate) max_upload: u64,
     /// Users who may make requests; when empty, anyone may.
@@ -247,6 +254,7 @@ impl Config {
             xmlrpc: false,
             webdav: false,
             upload: false,
+            modify: false,
             max_upload: 0,
             users: Users::default(),
             base_path: String::new(),
@@ -288,7 +296,11 @@ impl Config {
             "SANDSERVE_NO_COMPRESS" => self.compress = !switch_value(value).map_err(fail)?,
             "SANDSERVE_XMLRPC" => self.xmlrpc = switch_value(value).map_err(fail)?,
             "SANDSERVE_WEBDAV" => self.webdav = switch_value(value).map_err(fail)?,
-            "SANDSERVE_UPLOAD" => self.upload = switch_value(value).map_err(fail)?,
+            "SANDSERVE_UPLOAD" => self.upload |= switch_value(value).map_err(fail)?,
+            "SANDSERVE_MODIFY" => {
+                self.modify = switch_value(value).map_err(fail)?;
+                self.upload |= self.modify;
+            }
             "SANDSERVE_MAX_UPLOAD" => {
                 self.max_upload = crate::size::parse_size(value).map_err(fail)?
             }

@@ -215,6 +215,10 @@ pub(crate) trait Store {
 
     /// Removes the directory `path` if it is empty.
     fn remove_dir(&self, path: &SafePath) -> Result<(), WriteError>;
+
+    /// Gives the file `from` the name `to`, replacing a file there in one step, so a reader
+    /// sees the old bytes or the new, never a mix (`--modify`).
+    fn rename(&self, from: &SafePath, to: &SafePath) -> Result<(), WriteError>;
 }
 
 /// A file being written.

@@ -117,6 +117,8 @@ fn dispatch(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
         get(request, fs, config).unwrap_or_else(|status| error(request, fs, config, status))
     } else if upload::is_upload(request, config) {
         upload::handle(request, fs, config)
+    } else if request.method == Method::DELETE && config.modify {
+        upload::delete(request, fs, config)
     } else if is_preflight(request, config) {
         preflight(request, config)
     } else if webdav::handles(request, config) {
@@ -124,12 +126,7 @@ fn dispatch(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     } else if request.method == Method::OPTIONS && config.cors {
         preflight(request, config)
     } else {
-        let allow = if config.webdav {
-            webdav::allow(request, config)
-        } else {
-            upload::allow(request, config)
-        };
-        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, allow)
+        Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, upload::allow(request, config))
     }
 }
 

@@ -34,7 +34,7 @@ use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, LOCATION};
 use http::{Method, StatusCode};
 
 use crate::config::Config;
-use crate::fs::{Fs, Store};
+use crate::fs::{Fs, Store, WriteError};
 use crate::listing::push_json_string;
 use crate::path::{PathError, SafePath};
 use crate::query::prefers_json;
@@ -56,21 +56,31 @@ pub(crate) fn is_upload(request: &Request, config: &Config) -> bool {
     config.upload && (request.method == Method::PUT || request.method == Method::POST)
 }
 
-/// The methods a path allows (RFC 9110 §10.2.1): uploads add `PUT` for a file name and
-/// `POST` for a directory (a path ending in `/`).
+/// The methods a path allows (RFC 9110 §10.2.1), the one list `Allow` and `OPTIONS` give:
+/// uploads add `PUT` for a file name and `POST` for a directory (a path ending in `/`),
+/// `--modify` adds `DELETE`, CORS and WebDAV add `OPTIONS`, WebDAV adds `PROPFIND` (and
+/// `MKCOL` with uploads).
 pub(crate) fn allow(request: &Request, config: &Config) -> HeaderValue {
-    let dir = request
-        .path
-        .as_ref()
-        .is_ok_and(SafePath::has_trailing_slash);
-    HeaderValue::from_static(match (config.upload, dir, config.cors) {
-        (false, _, false) => "GET, HEAD",
-        (false, _, true) => "GET, HEAD, OPTIONS",
-        (true, true, false) => "GET, HEAD, POST",
-        (true, true, true) => "GET, HEAD, POST, OPTIONS",
-        (true, false, false) => "GET, HEAD, PUT",
-        (true, false, true) => "GET, HEAD, PUT, OPTIONS",
-    })
+    let path = request.path.as_ref().ok();
+    let dir = path.is_some_and(SafePath::has_trailing_slash);
+    let root = path.is_some_and(SafePath::is_root);
+    let mut methods = vec!["GET", "HEAD"];
+    if config.upload {
+        methods.push(if dir { "POST" } else { "PUT" });
+    }
+    if config.modify && !root {
+        methods.push("DELETE");
+    }
+    if config.cors || config.webdav {
+        methods.push("OPTIONS");
+    }
+    if config.webdav {
+        methods.push("PROPFIND");
+        if config.upload {
+            methods.push("MKCOL");
+        }
+    }
+    HeaderValue::from_str(&methods.join(", ")).expect("tokens")
 }
 
 /// Answers an upload request (see [`is_upload`]).
@@ -97,19 +107,35 @@ fn put(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusC
         return Err(StatusCode::METHOD_NOT_ALLOWED);
     }
     let declared = declared_length(request, config)?;
-    refuse_taken(fs, &target)?;
+    let replace = match fs.stat(&target) {
+        Ok(meta) if config.modify && meta.kind == crate::fs::Kind::File => {
+            validators_hold(request, meta)?;
+            true
+        }
+        Ok(_) => return Err(StatusCode::CONFLICT),
+        Err(_) if request.headers.contains_key(http::header::IF_MATCH) => {
+            return Err(StatusCode::PRECONDITION_FAILED)
+        }
+        Err(_) => false,
+    };
     if config.webdav {
         parent_exists(fs, &target)?;
     }
     let (store, body) = (store_of(fs)?, stream_of(request)?);
     let mut source = body.source();
     let ((), stored) = Batch::run(store, |batch| {
+        if replace {
+            batch.replacing();
+        }
         batch.begin(&target)?;
         let received = receive(&mut *source, config.max_upload, &mut |chunk| {
             batch.write(chunk)
         })?;
         check_length(declared, received)
     })?;
+    if replace {
+        return Ok(Reply::new(StatusCode::NO_CONTENT));
+    }
     let location = format!("{}{}", config.base_path, target.to_url(false));
     let reply = Reply::new(StatusCode::CREATED).header(
         LOCATION,
@@ -165,6 +191,128 @@ fn post(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, Status
         LOCATION,
         HeaderValue::from_str(&location).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
     ))
+}
+
+/// `If-Match` and `If-None-Match` on a write to an existing file (RFC 9110 §13.1.1-2): `412`
+/// unless they hold for the file as a GET would tag it.
+fn validators_hold(request: &Request, meta: crate::fs::Metadata) -> Result<(), StatusCode> {
+    let etag = crate::validators::etag(meta.size, meta.modified, None);
+    let modified = meta.modified.map(|t| t.to_system_time());
+    match crate::validators::evaluate(&request.method, &request.headers, &etag, modified) {
+        crate::validators::Precondition::Proceed => Ok(()),
+        _ => Err(StatusCode::PRECONDITION_FAILED),
+    }
+}
+
+/// `DELETE` with `--modify`: a file, or a directory with everything in it that a client may
+/// see (RFC 4918 §9.6.1). `204` when all of it is gone; `207` naming each member that could
+/// not be removed, the rest removed. A directory that holds what the client may not see
+/// (dot-files without `--hidden`) keeps those and itself.
+pub(crate) fn delete(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+    let done = (|| {
+        let target = writable_path(request, config)?;
+        if target.is_root() {
+            return Err(StatusCode::FORBIDDEN);
+        }
+        let meta = fs.stat(&target).map_err(crate::fs::FsError::status)?;
+        validators_hold(request, meta)?;
+        let store = store_of(fs)?;
+        let mut failed = Vec::new();
+        match meta.kind {
+            crate::fs::Kind::Dir => {
+                remove_tree(fs, store, &target, config, &mut failed);
+            }
+            _ => store.remove_file(&target).map_err(WriteError::status)?,
+        }
+        Ok(failed)
+    })();
+    match done {
+        Ok(failed) if failed.is_empty() => Reply::new(StatusCode::NO_CONTENT),
+        Ok(failed) => {
+            let mut xml = String::from(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n",
+            );
+            for (path, dir, status) in failed {
+                let _ = write!(xml, "<D:response><D:href>{}", config.base_path);
+                crate::html::push_escaped(&mut xml, &path.to_url(dir));
+                let _ = writeln!(
+                    xml,
+                    "</D:href><D:status>HTTP/1.1 {}</D:status></D:response>",
+                    status
+                );
+            }
+            xml.push_str("</D:multistatus>\n");
+            Reply::new(StatusCode::MULTI_STATUS).text("application/xml; charset=utf-8", xml)
+        }
+        Err(status) => Reply::error(status),
+    }
+}
+
+/// Removes what `dir` holds that a client may see, then `dir` itself; each failure is added
+/// to `failed`. Names are read a bounded batch at a time and the batch removed before the
+/// next read, so a directory of any size costs one batch of memory.
+fn remove_tree(
+    fs: &dyn Fs,
+    store: &dyn Store,
+    dir: &SafePath,
+    config: &Config,
+    failed: &mut Vec<(SafePath, bool, StatusCode)>,
+) -> bool {
+    const BATCH: usize = 256;
+    let mut skipped: Vec<String> = Vec::new();
+    let mut hidden = false;
+    loop {
+        let mut batch = Vec::new();
+        let read = fs.read_names(dir, &mut |name| {
+            if !config.visibility.shows_entry(&name.name, name.kind) {
+                hidden = true;
+            } else if !skipped.contains(&name.name) {
+                batch.push(name);
+            }
+            if batch.len() == BATCH {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        });
+        if read.is_err() || batch.is_empty() {
+            break;
+        }
+        for name in batch {
+            let Some(path) = dir.join(&name.name) else {
+                skipped.push(name.name);
+                continue;
+            };
+            let removed = if name.kind == crate::fs::Kind::Dir && !name.symlink {
+                remove_tree(fs, store, &path, config, failed)
+            } else {
+                match store.remove_file(&path) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        failed.push((path, false, error.status()));
+                        false
+                    }
+                }
+            };
+            if !removed {
+                skipped.push(name.name);
+            }
+        }
+    }
+    if hidden {
+        // What the client cannot see is not its to delete: the directory stays, and says why.
+        failed.push((dir.clone(), true, StatusCode::FORBIDDEN));
+    }
+    if hidden || !skipped.is_empty() {
+        return false;
+    }
+    match store.remove_dir(dir) {
+        Ok(()) => true,
+        Err(error) => {
+            failed.push((dir.clone(), true, error.status()));
+            false
+        }
+    }
 }
 
 /// With `--webdav`, RFC 4918 §9.7.1 and §9.3.1: a PUT or MKCOL whose parent collection is

@@ -45,6 +45,8 @@ pub(crate) struct Batch<'a> {
     staged: Vec<Staged>,
     /// The file being written now: the last of `staged`.
     current: Option<Box<dyn Writer + 'a>>,
+    /// Staged files replace what has their name (`--modify`), rather than fail on it.
+    replace: bool,
 }
 
 impl<'a> Batch<'a> {
@@ -59,6 +61,7 @@ impl<'a> Batch<'a> {
             made_dirs: Vec::new(),
             staged: Vec::new(),
             current: None,
+            replace: false,
         };
         let filled = fill(&mut batch).and_then(|value| {
             batch.end()?;
@@ -96,6 +99,12 @@ impl<'a> Batch<'a> {
         writer.write(bytes).map_err(WriteError::status)?;
         staged.stored.size += bytes.len() as u64;
         Ok(())
+    }
+
+    /// Makes the staged files replace files of their names when committed: each is renamed
+    /// over the old one in one step, so a reader sees the old bytes or the new.
+    pub(crate) fn replacing(&mut self) {
+        self.replace = true;
     }
 
     /// Completes the current file, if one is open.
@@ -141,6 +150,15 @@ impl<'a> Batch<'a> {
     /// Links every staged file to its name, then drops the temporary names.
     fn commit(&mut self) -> Result<Vec<Stored>, StatusCode> {
         let mut stored: Vec<Stored> = Vec::with_capacity(self.staged.len());
+        if self.replace {
+            for staged in self.staged.drain(..) {
+                self.store
+                    .rename(&staged.temp, &staged.stored.path)
+                    .map_err(WriteError::status)?;
+                stored.push(staged.stored);
+            }
+            return Ok(stored);
+        }
         for staged in &self.staged {
             if let Err(error) = self.store.link(&staged.temp, &staged.stored.path) {
                 // Undo the names given so far; `abort` removes the rest.

@@ -227,6 +227,19 @@ impl Store for MemStore {
         }
     }
 
+    fn rename(&self, from: &SafePath, to: &SafePath) -> Result<(), WriteError> {
+        if self.read_only.get() {
+            return Err(WriteError::Forbidden);
+        }
+        let mut nodes = self.nodes.borrow_mut();
+        if matches!(nodes.get(&to.relative()), Some(Node::Dir)) {
+            return Err(WriteError::Exists);
+        }
+        let node = nodes.remove(&from.relative()).ok_or(WriteError::NotFound)?;
+        nodes.insert(to.relative(), node);
+        Ok(())
+    }
+
     fn remove_dir(&self, path: &SafePath) -> Result<(), WriteError> {
         let rel = path.relative();
         let prefix = format!("{rel}/");

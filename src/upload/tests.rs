@@ -585,3 +585,62 @@ fn with_webdav_mkcol_makes_one_directory_and_put_needs_its_parent() {
     assert_eq!(put.status, StatusCode::CREATED);
     assert_eq!(fs.contents("nope/x.txt").as_deref(), Some(&b"abc"[..]));
 }
+
+/// `--modify`: a PUT over a file replaces it whole (`204`), guarded by `If-Match`; DELETE
+/// removes a file or a directory with what a client may see in it.
+#[test]
+fn modify_replaces_and_deletes_what_may_be_seen() {
+    let fs = MemStore::new()
+        .file("old.txt", b"old")
+        .file("d/a.txt", b"a")
+        .file("d/e/b.txt", b"b")
+        .file("h/.secret", b"s")
+        .file("h/c.txt", b"c");
+    let modify = config(&[("SANDSERVE_MODIFY", "1")]);
+    let put = put_with(
+        &fs,
+        &modify,
+        "/old.txt",
+        Chunks::of(b"new bytes", 4),
+        Some(9),
+    );
+    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    assert_eq!(fs.contents("old.txt").as_deref(), Some(&b"new bytes"[..]));
+    assert!(!fs.paths().iter().any(|p| p.contains(".sandserve-upload")));
+    let stale = request(
+        Method::PUT,
+        "/old.txt",
+        &[("if-match", "\"not-it\""), ("content-length", "1")],
+        Chunks::of(b"x", 1),
+    );
+    assert_eq!(
+        route(&stale, &fs, &modify).status,
+        StatusCode::PRECONDITION_FAILED
+    );
+    assert_eq!(fs.contents("old.txt").as_deref(), Some(&b"new bytes"[..]));
+    // Without --modify the same PUT is a conflict, as before.
+    let put = put_with(&fs, &config(&[]), "/old.txt", Chunks::of(b"x", 1), Some(1));
+    assert_eq!(put.status, StatusCode::CONFLICT);
+
+    let delete = |target: &str, config: &Config| {
+        route(
+            &request(Method::DELETE, target, &[], Chunks::of(b"", 1)),
+            &fs,
+            config,
+        )
+    };
+    assert_eq!(
+        delete("/old.txt", &config(&[])).status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(delete("/old.txt", &modify).status, StatusCode::NO_CONTENT);
+    assert_eq!(delete("/d/", &modify).status, StatusCode::NO_CONTENT);
+    assert_eq!(delete("/missing", &modify).status, StatusCode::NOT_FOUND);
+    assert_eq!(delete("/", &modify).status, StatusCode::FORBIDDEN);
+    assert_eq!(delete("/h/.secret", &modify).status, StatusCode::FORBIDDEN);
+    // The dot-file is not the client's to delete: it and its directory stay, and say so.
+    let partial = delete("/h/", &modify);
+    assert_eq!(partial.status, StatusCode::MULTI_STATUS);
+    assert!(text(&partial).contains("<D:href>/h/</D:href><D:status>HTTP/1.1 403 Forbidden"));
+    assert_eq!(fs.paths(), ["h/", "h/.secret"]);
+}

@@ -116,6 +116,12 @@ impl Store for WasiFs {
             .map_err(write_error)
     }
 
+    fn rename(&self, from: &SafePath, to: &SafePath) -> Result<(), WriteError> {
+        self.preopen
+            .rename_at(&from.relative(), &self.preopen, &to.relative())
+            .map_err(write_error)
+    }
+
     fn remove_dir(&self, path: &SafePath) -> Result<(), WriteError> {
         self.preopen
             .remove_directory_at(&path.relative())

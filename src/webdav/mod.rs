@@ -73,21 +73,6 @@ pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
     (config.webdav && request.method == propfind_method()).then_some(propfind::MAX_BODY)
 }
 
-/// The methods this server's flags allow on `request`'s path, for `Allow`.
-pub(crate) fn allow(request: &Request, config: &Config) -> HeaderValue {
-    let base = upload::allow(request, config);
-    let base = base.to_str().unwrap_or("GET, HEAD");
-    let mut methods = base.to_owned();
-    if !base.contains("OPTIONS") {
-        methods.push_str(", OPTIONS");
-    }
-    methods.push_str(", PROPFIND");
-    if config.upload {
-        methods.push_str(", MKCOL");
-    }
-    HeaderValue::from_str(&methods).unwrap_or(HeaderValue::from_static("GET, HEAD"))
-}
-
 /// Answers an OPTIONS or PROPFIND (see [`handles`]).
 pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     if request.method == Method::OPTIONS {
@@ -96,7 +81,7 @@ pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
                 HeaderName::from_static("dav"),
                 HeaderValue::from_static("1"),
             )
-            .header(ALLOW, allow(request, config))
+            .header(ALLOW, upload::allow(request, config))
             // Windows' WebDAV client looks for this before it speaks DAV.
             .header(
                 HeaderName::from_static("ms-author-via"),

@@ -167,6 +167,30 @@ pub fn python3() -> Result<PathBuf, String> {
     program("python3", "python3")
 }
 
+/// `litmus`, the WebDAV compliance suite (`make test` installs Debian's `litmus`).
+pub fn litmus() -> Result<PathBuf, String> {
+    program("litmus", "litmus")
+}
+
+/// `rclone`, to read a WebDAV share as a client and through a FUSE mount (`make test`
+/// installs Debian's `rclone`).
+pub fn rclone() -> Result<PathBuf, String> {
+    program("rclone", "rclone")
+}
+
+/// FUSE, for `rclone mount`: `/dev/fuse` opens read-write and `fusermount3` (or the older
+/// `fusermount`) is on PATH to unmount with (`make test` installs Debian's `fuse3`).
+pub fn fuse() -> Result<(), String> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+        .map_err(|error| format!("cannot open /dev/fuse: {error}"))?;
+    program("fusermount3", "fuse3")
+        .or_else(|_| program("fusermount", "fuse3"))
+        .map(drop)
+}
+
 fn program(name: &str, package: &str) -> Result<PathBuf, String> {
     std::env::var_os("PATH")
         .iter()
