@@ -202,3 +202,69 @@ fn with_upload_mkcol_and_put_create_and_replace_nothing() {
         CANARY
     );
 }
+
+#[test]
+fn with_modify_copy_and_move_stay_inside_the_root() {
+    let fx = fixture();
+    let server = fx.serve(&["--webdav", "--modify"]);
+    let host = server.url("").trim_start_matches("http://").to_owned();
+    let outside = fx.outside();
+    let before_outside: Vec<_> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    for dest in [
+        "/../escaped.txt".to_owned(),
+        "/%2e%2e/escaped.txt".to_owned(),
+        "/docs/%2e%2e/%2e%2e/escaped.txt".to_owned(),
+        format!("http://{host}/../escaped.txt"),
+        "http://elsewhere.example/escaped.txt".to_owned(),
+        "/.secret-copy".to_owned(),
+    ] {
+        for method in ["COPY", "MOVE"] {
+            let r = server.send(method, "/notes.txt", &[("Destination", &dest)], b"");
+            assert!(
+                [400, 403, 502].contains(&r.status),
+                "{method} to {dest}: {}",
+                r.status
+            );
+        }
+    }
+    let after_outside: Vec<_> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before_outside, after_outside, "nothing new beside the root");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("canary.txt")).unwrap(),
+        CANARY
+    );
+
+    let copy = server.send(
+        "COPY",
+        "/docs/",
+        &[("Destination", &format!("http://{host}/copy/"))],
+        b"",
+    );
+    assert_eq!(copy.status, 201);
+    assert_eq!(
+        std::fs::read(fx.root().join("copy/big.bin")).unwrap(),
+        noise(300_000, 7)
+    );
+    assert!(
+        !fx.root().join("copy/.env").exists(),
+        "a dot-file is not the client's to copy"
+    );
+    let moved = server.send(
+        "MOVE",
+        "/notes.txt",
+        &[("Destination", "/copy/notes.txt")],
+        b"",
+    );
+    assert_eq!(moved.status, 201);
+    assert!(!fx.root().join("notes.txt").exists());
+    assert_eq!(
+        std::fs::read(fx.root().join("copy/notes.txt")).unwrap(),
+        b"twelve bytes"
+    );
+}

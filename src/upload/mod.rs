@@ -25,7 +25,7 @@
 pub(crate) mod multipart;
 pub(crate) mod store;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -78,6 +78,9 @@ pub(crate) fn allow(request: &Request, config: &Config) -> HeaderValue {
         methods.push("PROPFIND");
         if config.upload {
             methods.push("MKCOL");
+        }
+        if config.modify && !root {
+            methods.extend(["COPY", "MOVE"]);
         }
     }
     HeaderValue::from_str(&methods.join(", ")).expect("tokens")
@@ -195,7 +198,10 @@ fn post(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, Status
 
 /// `If-Match` and `If-None-Match` on a write to an existing file (RFC 9110 §13.1.1-2): `412`
 /// unless they hold for the file as a GET would tag it.
-fn validators_hold(request: &Request, meta: crate::fs::Metadata) -> Result<(), StatusCode> {
+pub(crate) fn validators_hold(
+    request: &Request,
+    meta: crate::fs::Metadata,
+) -> Result<(), StatusCode> {
     let etag = crate::validators::etag(meta.size, meta.modified, None);
     let modified = meta.modified.map(|t| t.to_system_time());
     match crate::validators::evaluate(&request.method, &request.headers, &etag, modified) {
@@ -251,7 +257,7 @@ pub(crate) fn delete(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
 /// Removes what `dir` holds that a client may see, then `dir` itself; each failure is added
 /// to `failed`. Names are read a bounded batch at a time and the batch removed before the
 /// next read, so a directory of any size costs one batch of memory.
-fn remove_tree(
+pub(crate) fn remove_tree(
     fs: &dyn Fs,
     store: &dyn Store,
     dir: &SafePath,
@@ -317,7 +323,7 @@ fn remove_tree(
 
 /// With `--webdav`, RFC 4918 §9.7.1 and §9.3.1: a PUT or MKCOL whose parent collection is
 /// missing is `409`, rather than creating it (which `curl -T` users get without WebDAV).
-fn parent_exists(fs: &dyn Fs, target: &SafePath) -> Result<(), StatusCode> {
+pub(crate) fn parent_exists(fs: &dyn Fs, target: &SafePath) -> Result<(), StatusCode> {
     let parent = target.parent().ok_or(StatusCode::CONFLICT)?;
     match fs.stat(&parent) {
         Ok(meta) if meta.kind == crate::fs::Kind::Dir => Ok(()),
@@ -362,7 +368,7 @@ pub(crate) fn mkcol(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
 }
 
 /// The request's path, if an upload may write there.
-fn writable_path(request: &Request, config: &Config) -> Result<SafePath, StatusCode> {
+pub(crate) fn writable_path(request: &Request, config: &Config) -> Result<SafePath, StatusCode> {
     let path = request.path.as_ref().map_err(PathError::status)?;
     if !config.visibility.shows_path(path) {
         return Err(StatusCode::FORBIDDEN);
@@ -431,7 +437,7 @@ fn receive(
     Ok(received)
 }
 
-fn store_of(fs: &dyn Fs) -> Result<&dyn Store, StatusCode> {
+pub(crate) fn store_of(fs: &dyn Fs) -> Result<&dyn Store, StatusCode> {
     // A filesystem with no write side refuses, as a read-only mount does.
     fs.store().ok_or(StatusCode::FORBIDDEN)
 }

@@ -235,8 +235,19 @@ impl Store for MemStore {
         if matches!(nodes.get(&to.relative()), Some(Node::Dir)) {
             return Err(WriteError::Exists);
         }
-        let node = nodes.remove(&from.relative()).ok_or(WriteError::NotFound)?;
-        nodes.insert(to.relative(), node);
+        let (from, to) = (from.relative(), to.relative());
+        let node = nodes.remove(&from).ok_or(WriteError::NotFound)?;
+        nodes.insert(to.clone(), node);
+        // A directory takes what it holds along, as rename(2) does.
+        let inside: Vec<String> = nodes
+            .keys()
+            .filter(|p| p.starts_with(&format!("{from}/")))
+            .cloned()
+            .collect();
+        for path in inside {
+            let node = nodes.remove(&path).expect("listed");
+            nodes.insert(format!("{to}{}", &path[from.len()..]), node);
+        }
         Ok(())
     }
 

@@ -84,6 +84,16 @@ fn read_request(request: &IncomingRequest) -> Request {
             headers.append(name, value);
         }
     }
+    // wasi:http hands the authority over apart from the fields (`host` is a forbidden
+    // field there); WebDAV's `Destination` is checked against it, so it goes back in.
+    if !headers.contains_key(http::header::HOST) {
+        if let Some(host) = request
+            .authority()
+            .and_then(|a| http::HeaderValue::from_str(&a).ok())
+        {
+            headers.insert(http::header::HOST, host);
+        }
+    }
     // No path at all (authority-form) is not a request for the root: it is malformed.
     let target = request.path_with_query().unwrap_or_default();
     let mut request = Request::new(method, &target, headers);

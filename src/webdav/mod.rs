@@ -17,6 +17,7 @@
 //!   server says `DAV: 1` and clients that need locks to write (Finder, Explorer) mount it
 //!   read-only.
 
+pub(crate) mod copymove;
 pub(crate) mod multistatus;
 pub(crate) mod propfind;
 
@@ -58,14 +59,16 @@ fn mkcol_method() -> Method {
     Method::from_bytes(b"MKCOL").expect("a token")
 }
 
-/// Whether this is a WebDAV request this module answers: OPTIONS and PROPFIND, and MKCOL
-/// when uploads are on.
+/// Whether this is a WebDAV request this module answers: OPTIONS and PROPFIND, MKCOL when
+/// uploads are on, COPY and MOVE with `--modify`.
 pub(crate) fn handles(request: &Request, config: &Config) -> bool {
     let method = &request.method;
+    let copy_or_move = method.as_str() == "COPY" || method.as_str() == "MOVE";
     config.webdav
         && (*method == Method::OPTIONS
             || *method == propfind_method()
-            || (*method == mkcol_method() && config.upload))
+            || (*method == mkcol_method() && config.upload)
+            || (copy_or_move && config.modify))
 }
 
 /// How much body the router reads first: a PROPFIND's XML.
@@ -90,6 +93,9 @@ pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     }
     if request.method == mkcol_method() {
         return upload::mkcol(request, fs, config);
+    }
+    if matches!(request.method.as_str(), "COPY" | "MOVE") {
+        return copymove::handle(request, fs, config, request.method.as_str() == "COPY");
     }
     propfind(request, fs, config).unwrap_or_else(Reply::error)
 }
