@@ -456,3 +456,31 @@ fn with_auth_only_users_upload() {
     assert_eq!(server.send("PUT", "/x.txt", &ann, b"from ann").status, 201);
     assert_eq!(std::fs::read(fx.root().join("x.txt")).unwrap(), b"from ann");
 }
+
+/// A client that sends a whole PUT and leaves before the answer (litmus's `expect100` does)
+/// still gets the upload stored whole, and no temporary file is left behind: the host lets
+/// the guest finish rather than cancel it mid-store.
+#[test]
+fn a_client_that_leaves_before_the_answer_leaves_no_temporary_file() {
+    let fx = Fixture::new();
+    let server = fx.serve(&["--upload"]);
+    let body = noise(100_000, 3);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    let head = format!(
+        "PUT /left.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while names(&fx.root()) != ["left.bin"] && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        names(&fx.root()),
+        ["left.bin"],
+        "no .sandserve-upload-N beside it"
+    );
+    assert_eq!(std::fs::read(fx.root().join("left.bin")).unwrap(), body);
+}

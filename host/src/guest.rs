@@ -5,7 +5,8 @@
 //! the guest streams. A small response is therefore answered, and its instance back in the
 //! idle set, within one poll of its connection, before the worker turns to the next one
 //! (a spawned task would queue behind every other ready connection, and each of those would
-//! need an instance of its own meanwhile). A client that goes away drops the call with it.
+//! need an instance of its own meanwhile). A client that goes away leaves the call to finish
+//! in a task of its own (see `Drop for Guest`), so that what the guest started it also ends.
 //!
 //! Afterwards the instance is kept (see `Guest::keep`) or retired: torn down in a task of its
 //! own, after the response has gone out, holding the request's slot until it is gone. An
@@ -143,12 +144,26 @@ impl Guest {
     }
 }
 
+/// How long a call whose client left may go on before it is cancelled after all: longer than
+/// the guest's own upload idle timeout (30 s), so a stalled upload ends by itself first.
+const ORPHAN_LIMIT: std::time::Duration = std::time::Duration::from_secs(45);
+
 impl Drop for Guest {
-    /// The response was not completed (the client left, or the guest failed): a call still
-    /// running is cancelled, and no instance is kept.
+    /// The response was not completed (the client left, or the guest failed); no instance is
+    /// kept. A call still running is not cancelled mid-step but let run to its end in a task,
+    /// holding its slot: the guest then meets the broken body or the closed response and
+    /// cleans up as it does for any broken transfer (an upload removes its temporary file;
+    /// cancelled, it left the file behind). Its CPU limit still holds, and [`ORPHAN_LIMIT`]
+    /// bounds the rest.
     fn drop(&mut self) {
         match std::mem::replace(&mut self.stage, Stage::Returned) {
-            Stage::Running(call) => self.retire(call),
+            Stage::Running(call) => {
+                let slot = self.slot.take();
+                spawn_or_drop(async move {
+                    let _ = tokio::time::timeout(ORPHAN_LIMIT, call).await;
+                    drop(slot);
+                });
+            }
             Stage::Healthy(warm) => self.retire(warm),
             Stage::Returned | Stage::Failed(_) => {}
         }
