@@ -11,6 +11,10 @@ processes). Results also go to a JSON file.
 The HTTPS workload runs sandserve and nginx with one certificate made here by openssl, and
 compares them with each other only.
 
+The WebDAV workload (PROPFIND, Depth 1, no body, of the 1000-file directory) runs only
+against sandserve --webdav, Apache mod_dav_fs (Debian apache2; its workers as nobody) and
+`rclone serve webdav --read-only`, each when installed, and compares them with Apache.
+
 With --lattice (the default when examples/wasmcloud/lattice.py's tools are installed) a
 two-node wasmCloud lattice comes up in the temp dir, the component is pushed to it, and
 `lattice.py serve` (nginx in front of the nodes) is measured with one node
@@ -60,6 +64,15 @@ TLS_WORKLOADS = [
     ("1k_c64_tls", "/1k.bin", 64, "req/s"),
 ]
 TLS_NAMES = {w[0] for w in TLS_WORKLOADS}
+
+# WebDAV: a PROPFIND at Depth 1 of the listing's directory (an empty body: allprop), run only
+# against the servers that speak WebDAV (`dav_servers`): sandserve --webdav, Apache
+# mod_dav_fs and rclone serve webdav, and compared with Apache.
+DAV_WORKLOADS = [
+    ("propfind1000_c16", "/dir1000/", 16, "req/s"),
+]
+DAV_NAMES = {w[0] for w in DAV_WORKLOADS}
+PROPFIND_LUA = 'wrk.method = "PROPFIND"\nwrk.headers["Depth"] = "1"\n'
 
 # What the lattice servers run (see the docstring).
 LATTICE_WORKLOADS = {"1k_c64", "listing1000_c16", "100k_c64"}
@@ -216,6 +229,53 @@ def servers(root, base, binary, variants):
     port = free_port()
     out.append(Server("python", [sys.executable, "-m", "http.server", str(port), "--bind",
                                  "127.0.0.1", "--directory", root], port))
+    return out
+
+
+def dav_servers(root, base, binary):
+    """The WebDAV servers for DAV_WORKLOADS: sandserve --webdav, Apache mod_dav_fs (its
+    workers as nobody) and rclone serve webdav, each read-only where it can be."""
+    dav = set(DAV_NAMES)
+    port = free_port()
+    out = [Server("sandserve-dav", [binary, root, "--port", str(port), "--bind", "127.0.0.1",
+                                    "-q", "--no-compress", "--webdav"], port, workloads=dav)]
+    modules = "/usr/lib/apache2/modules"
+    if shutil.which("apache2") and os.path.exists(f"{modules}/mod_dav_fs.so"):
+        conf_dir = os.path.join(base, "apache-dav")
+        os.makedirs(conf_dir, exist_ok=True)
+        os.chmod(conf_dir, 0o777)  # the lock database is opened by the workers
+        port = free_port()
+        conf = os.path.join(conf_dir, "httpd.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+ServerRoot {conf_dir}
+Listen 127.0.0.1:{port}
+PidFile {conf_dir}/httpd.pid
+ErrorLog {conf_dir}/error.log
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule mime_module {modules}/mod_mime.so
+LoadModule dav_module {modules}/mod_dav.so
+LoadModule dav_fs_module {modules}/mod_dav_fs.so
+TypesConfig /etc/mime.types
+User nobody
+Group nogroup
+ServerName localhost
+DavLockDB {conf_dir}/DavLock
+DocumentRoot {root}
+<Directory {root}>
+  Dav On
+  Require all granted
+</Directory>
+""")
+        out.append(Server("apache-dav", ["apache2", "-f", conf, "-DFOREGROUND"], port,
+                          workloads=dav))
+    if shutil.which("rclone"):
+        port = free_port()
+        out.append(Server("rclone-dav", ["rclone", "serve", "webdav", root, "--read-only",
+                                         "--addr", f"127.0.0.1:{port}",
+                                         "--config", os.path.join(base, "rclone.conf")],
+                          port, workloads=dav))
     return out
 
 
@@ -384,7 +444,7 @@ def cpu_ticks(pids):
     return total
 
 
-def run_wrk(server, path, connections, seconds):
+def run_wrk(server, path, connections, seconds, script=None):
     # The kernel's high-water mark catches peaks that sampling every 100 ms would miss;
     # sampling stays as the fallback where the mark cannot be reset.
     pids = server.cpu_pids()  # for a lattice server, its nodes
@@ -403,7 +463,8 @@ def run_wrk(server, path, connections, seconds):
     try:
         threads = min(2, connections)
         out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-                              "--latency", server.base + path],
+                              "--latency", *(["-s", script] if script else []),
+                              server.base + path],
                              capture_output=True, text=True, check=True).stdout
     finally:
         stop.set()
@@ -432,7 +493,7 @@ def main():
                          "lattice (default: on when lattice.py's tools are installed)")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench/results/latest.json"))
     args = ap.parse_args()
-    workloads = [w for w in WORKLOADS + TLS_WORKLOADS
+    workloads = [w for w in WORKLOADS + TLS_WORKLOADS + DAV_WORKLOADS
                  if not args.only or w[0] in args.only.split(",")]
     wanted = set(args.servers.split(",")) if args.servers else None
     use_lattice = Lattice.available() if args.lattice is None else args.lattice
@@ -462,6 +523,8 @@ def main():
                 pool = [s for s in pool if s.name in keep]
             if any(w[0] in TLS_NAMES for w in workloads):
                 pool += tls_servers(root, base, args.binary)
+            if any(w[0] in DAV_NAMES for w in workloads):
+                pool += dav_servers(root, base, args.binary)
             for server in pool:
                 try:
                     server.start()
@@ -483,7 +546,14 @@ def main():
                     for server in started:
                         if server.tls != (name in TLS_NAMES) or not server.runs(name):
                             continue
-                        r = run_wrk(server, path, conns, args.seconds)
+                        if name in DAV_NAMES and server.workloads is None:
+                            continue  # PROPFIND only to the servers that speak WebDAV
+                        script = None
+                        if name in DAV_NAMES:
+                            script = os.path.join(base, "propfind.lua")
+                            with open(script, "w") as f:
+                                f.write(PROPFIND_LUA)
+                        r = run_wrk(server, path, conns, args.seconds, script)
                         samples.setdefault((name, server.name), []).append(r)
                         cpu = r["cpu_us_per_req"]
                         print(f"bench: round {rnd + 1} {name} {server.name}: "
@@ -516,9 +586,13 @@ def main():
                     [r["cpu_us_per_req"] for r in runs if r["cpu_us_per_req"] is not None]
                     or [float("nan")]),
             }
-        nginx = row.get("nginx-tls" if name in TLS_NAMES else "nginx", {}).get("median")
+        # The reference peer: nginx, nginx-tls for HTTPS, Apache's mod_dav for WebDAV.
+        peer = ("nginx-tls" if name in TLS_NAMES
+                else "apache-dav" if name in DAV_NAMES else "nginx")
+        reference = row.get(peer, {}).get("median")
         for cell in row.values():
-            cell["ratio_to_nginx"] = cell["median"] / nginx if nginx else None
+            cell["ratio_to_nginx"] = cell["median"] / reference if reference else None
+            cell["reference"] = peer
         report["workloads"][name] = {"connections": conns, "servers": row}
     report["startup_ms"] = {s.name: s.startup_ms for s in started}
     report["peak_rss_mib"] = {
@@ -530,7 +604,9 @@ def main():
     with open(args.json, "w") as f:
         json.dump(report, f, indent=2)
 
-    print(f"{'workload':<18} {'server':<18} {'median':>12} {'x nginx':>8} {'p50 ms':>8} "
+    print("(x ref: the median over nginx's; over nginx-tls's for HTTPS and apache-dav's for "
+          "WebDAV)")
+    print(f"{'workload':<18} {'server':<18} {'median':>12} {'x ref':>8} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'RSS MiB':>8} {'CPU us/req':>10} {'errors':>6}")
     for name, data in report["workloads"].items():
         for server, cell in data["servers"].items():
