@@ -825,6 +825,8 @@ http {{
             proxy_pass http://lattice;
             proxy_http_version 1.1;
             proxy_set_header Host {name};
+            # The host the client named, which WebDAV's Destination URLs carry.
+            proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header Connection "";
             proxy_pass_header Server;
             proxy_pass_header Date;
@@ -866,7 +868,8 @@ def cmd_serve(args) -> None:
     if not nodes:
         die("no live node in the lattice" + (f" among {', '.join(args.node)}" if args.node else ""))
     placed = asyncio.run(place(lattice, name, image, args.root,
-                               truthy(environment.get("SANDSERVE_UPLOAD")), environment, nodes,
+                               truthy(environment.get("SANDSERVE_UPLOAD"))
+                               or truthy(environment.get("SANDSERVE_MODIFY")), environment, nodes,
                                node_header))
     nginx, failed = None, False
     try:

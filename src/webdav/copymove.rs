@@ -2,7 +2,8 @@
 //!
 //! Rules:
 //! - `Destination` (§10.3) is an absolute path or a URL of this server (its authority must
-//!   be the request's `Host`; another server is `502`), below the base path. It becomes a
+//!   be the request's `Host`, or a proxy's `X-Forwarded-Host`; another server is `502`),
+//!   below the base path. It becomes a
 //!   `SafePath` like any target: one that climbs out of the root, or names a dot-file
 //!   without `--hidden`, is `403`, and so is the source itself or a place inside it.
 //! - `Overwrite: F` on an existing destination is `412`; `T` (the default) removes it first.
@@ -103,8 +104,17 @@ fn destination(request: &Request, config: &Config) -> Result<SafePath, StatusCod
                 return Err(StatusCode::BAD_GATEWAY);
             }
             let (authority, path) = rest.find('/').map_or((rest, "/"), |at| rest.split_at(at));
-            let host = request.headers.get(HOST).and_then(|h| h.to_str().ok());
-            if !host.is_some_and(|host| host.eq_ignore_ascii_case(authority)) {
+            // This server is the `Host` it was asked as, or the host a proxy in front of it
+            // was asked as (`X-Forwarded-Host`). Trusting the latter only widens which URLs
+            // count as this server's; the path is still held inside the root.
+            let ours = [HOST.as_str(), "x-forwarded-host"].iter().any(|name| {
+                request
+                    .headers
+                    .get(*name)
+                    .and_then(|h| h.to_str().ok())
+                    .is_some_and(|host| host.eq_ignore_ascii_case(authority))
+            });
+            if !ours {
                 return Err(StatusCode::BAD_GATEWAY);
             }
             path
@@ -281,6 +291,17 @@ mod tests {
             StatusCode::NO_CONTENT
         );
         assert_eq!(fs.contents("other.txt").as_deref(), Some(&b"alpha"[..]));
+        // Behind a proxy, the host the client asked is this server too.
+        let proxied = [
+            ("destination", "http://public.test/p.txt"),
+            ("x-forwarded-host", "public.test"),
+        ];
+        assert_eq!(send(&fs, "COPY", "/a.txt", &proxied), StatusCode::CREATED);
+        let elsewhere = [("destination", "http://public.test/q.txt")];
+        assert_eq!(
+            send(&fs, "COPY", "/a.txt", &elsewhere),
+            StatusCode::BAD_GATEWAY
+        );
     }
 
     #[test]
