@@ -33,7 +33,7 @@ pub(crate) enum Body {
     /// The same as a zip archive (see `zip.rs`).
     Zip(tree::Plan),
     /// A collection's WebDAV `Depth: 1` multistatus, streamed (see `webdav/`).
-    Multistatus(crate::webdav::Collection),
+    Multistatus(crate::webdav::multistatus::Collection),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

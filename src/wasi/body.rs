@@ -18,7 +18,7 @@ use crate::reply::{Body, Reply};
 use crate::request::RequestBody;
 use crate::sink::Sink;
 use crate::tar;
-use crate::webdav;
+use crate::webdav::multistatus;
 use crate::zip;
 
 /// Reads a request body of at most `limit` bytes: a declared length over it is refused
@@ -72,7 +72,7 @@ pub(super) fn send(out: ResponseOutparam, reply: Reply, fs: &WasiFs) {
         (Body::Multipart { parts, .. }, Some(file), _) => parts.write(&mut sink, &file),
         (Body::Tar(plan), ..) => tar::stream(fs, plan, &mut sink),
         (Body::Zip(plan), ..) => zip::stream(fs, plan, &mut sink),
-        (Body::Multistatus(collection), ..) => webdav::stream(fs, collection, &mut sink),
+        (Body::Multistatus(collection), ..) => multistatus::stream(fs, collection, &mut sink),
         (Body::File { .. } | Body::Multipart { .. }, None, _) => false,
     };
     sink.finish(complete);

@@ -21,35 +21,18 @@ pub(crate) mod copymove;
 pub(crate) mod multistatus;
 pub(crate) mod propfind;
 
-use std::fmt::Write as _;
-use std::ops::ControlFlow;
-
 use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE};
 use http::{Method, StatusCode};
-use percent_encoding::utf8_percent_encode;
 
 use crate::config::Config;
-use crate::fs::{Fs, FsError, Kind, Metadata};
-use crate::path::{PathError, SafePath, SEGMENT};
+use crate::fs::{Fs, FsError, Kind};
+use crate::path::PathError;
 use crate::reply::{Body, Reply};
 use crate::request::{Request, RequestBody};
-use crate::sink::Sink;
-use crate::tree;
 use crate::upload;
-use crate::visibility::Visibility;
+use multistatus::Collection;
 use multistatus::{push_response, Resource, HEAD, TAIL};
 use propfind::Wanted;
-
-/// A collection whose `Depth: 1` answer the glue streams.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Collection {
-    pub(crate) dir: SafePath,
-    pub(crate) meta: Metadata,
-    pub(crate) wanted: Wanted,
-    pub(crate) visibility: Visibility,
-    /// What `href`s start with: the base path and the collection's own path, encoded.
-    pub(crate) href: String,
-}
 
 fn propfind_method() -> Method {
     Method::from_bytes(b"PROPFIND").expect("a token")
@@ -172,48 +155,6 @@ fn propfind(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, St
     push_response(&mut xml, &resource, &wanted);
     xml.push_str(TAIL);
     Ok(reply.text("application/xml; charset=utf-8", xml))
-}
-
-/// Writes the `Depth: 1` multistatus of `collection` to `sink`, entry by entry as the
-/// directory is read; false if it could not be written whole.
-pub(crate) fn stream<S: Sink>(fs: &dyn Fs, collection: &Collection, sink: &mut S) -> bool {
-    let mut out = String::with_capacity(8 << 10);
-    out.push_str(HEAD);
-    let own = Resource {
-        href: &collection.href,
-        name: collection.dir.file_name(),
-        meta: collection.meta,
-    };
-    push_response(&mut out, &own, &collection.wanted);
-    let mut href = String::new();
-    let mut ok = true;
-    let read = fs.read_dir(&collection.dir, &mut |entry| {
-        if !collection
-            .visibility
-            .shows_entry(&entry.name, entry.meta.kind)
-        {
-            return ControlFlow::Continue(());
-        }
-        href.clear();
-        href.push_str(&collection.href);
-        let _ = write!(href, "{}", utf8_percent_encode(&entry.name, SEGMENT));
-        if entry.meta.kind == Kind::Dir {
-            href.push('/');
-        }
-        let resource = Resource {
-            href: &href,
-            name: Some(&entry.name),
-            meta: entry.meta,
-        };
-        push_response(&mut out, &resource, &collection.wanted);
-        if out.len() >= 8 << 10 {
-            ok = sink.write(out.as_bytes());
-            out.clear();
-        }
-        tree::keep_going(ok)
-    });
-    out.push_str(TAIL);
-    ok && read.is_ok() && sink.write(out.as_bytes())
 }
 
 #[cfg(test)]

@@ -14,11 +14,18 @@
 //! `href`s are percent-encoded absolute paths, a collection's ending in `/`.
 
 use std::fmt::Write as _;
+use std::ops::ControlFlow;
 
-use crate::fs::{Kind, Metadata};
+use percent_encoding::utf8_percent_encode;
+
+use crate::fs::{Fs, Kind, Metadata};
 use crate::html::push_escaped;
 use crate::mime;
+use crate::path::{SafePath, SEGMENT};
+use crate::sink::Sink;
+use crate::tree;
 use crate::validators;
+use crate::visibility::Visibility;
 
 use super::propfind::{Property, Wanted, DAV};
 
@@ -151,6 +158,59 @@ fn push_empty(out: &mut String, property: &Property) {
         push_escaped(out, &property.namespace);
         out.push_str("\"/>");
     }
+}
+
+/// A collection whose `Depth: 1` answer the glue streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Collection {
+    pub(crate) dir: SafePath,
+    pub(crate) meta: Metadata,
+    pub(crate) wanted: Wanted,
+    pub(crate) visibility: Visibility,
+    /// What `href`s start with: the base path and the collection's own path, encoded.
+    pub(crate) href: String,
+}
+
+/// Writes the `Depth: 1` multistatus of `collection` to `sink`, entry by entry as the
+/// directory is read; false if it could not be written whole.
+pub(crate) fn stream<S: Sink>(fs: &dyn Fs, collection: &Collection, sink: &mut S) -> bool {
+    let mut out = String::with_capacity(8 << 10);
+    out.push_str(HEAD);
+    let own = Resource {
+        href: &collection.href,
+        name: collection.dir.file_name(),
+        meta: collection.meta,
+    };
+    push_response(&mut out, &own, &collection.wanted);
+    let mut href = String::new();
+    let mut ok = true;
+    let read = fs.read_dir(&collection.dir, &mut |entry| {
+        if !collection
+            .visibility
+            .shows_entry(&entry.name, entry.meta.kind)
+        {
+            return ControlFlow::Continue(());
+        }
+        href.clear();
+        href.push_str(&collection.href);
+        let _ = write!(href, "{}", utf8_percent_encode(&entry.name, SEGMENT));
+        if entry.meta.kind == Kind::Dir {
+            href.push('/');
+        }
+        let resource = Resource {
+            href: &href,
+            name: Some(&entry.name),
+            meta: entry.meta,
+        };
+        push_response(&mut out, &resource, &collection.wanted);
+        if out.len() >= 8 << 10 {
+            ok = sink.write(out.as_bytes());
+            out.clear();
+        }
+        tree::keep_going(ok)
+    });
+    out.push_str(TAIL);
+    ok && read.is_ok() && sink.write(out.as_bytes())
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ fn body(reply: &Reply) -> String {
         Body::Multistatus(collection) => {
             let fs = tree();
             let mut sink = VecSink::new(&fs);
-            assert!(stream(&fs, collection, &mut sink));
+            assert!(multistatus::stream(&fs, collection, &mut sink));
             String::from_utf8(sink.bytes).unwrap()
         }
         other => panic!("{other:?}"),
