@@ -44,7 +44,7 @@ test: build test-deps
 # download) uploads through a form; curl sends the upload tests' PUTs; unzip and bsdtar read
 # back zip downloads; rclone (over FUSE, fuse3) and litmus speak WebDAV. One apt-get update,
 # only when something is missing; tests that lack a tool say so and are listed.
-TEST_TOOLS := chromium:chromium curl:curl unzip:unzip bsdtar:libarchive-tools rclone:rclone fusermount3:fuse3 litmus:litmus
+TEST_TOOLS := chromium:chromium curl:curl unzip:unzip bsdtar:libarchive-tools rclone:rclone fusermount3:fuse3 litmus:litmus cadaver:cadaver
 PLAYWRIGHT = $(TOOLS)/playwright
 test-deps:
 	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \

@@ -1,4 +1,6 @@
-//! Read-only WebDAV (`--webdav`) read by a real client, rclone's webdav backend: `rclone copy`
+//! WebDAV read, and with `--modify` written, by a real client, rclone's webdav backend.
+//!
+//! Read-only (`--webdav`): `rclone copy`
 //! brings the share down byte for byte and `rclone check --download` agrees with the tree on
 //! disk; a directory named without its trailing slash lists; `rclone cat --offset` gets a
 //! byte range; `rclone mount` (FUSE) walks the same tree, where a seek in a large file becomes
@@ -6,6 +8,12 @@
 //! name is "directory not found", nothing under the fixture changes, and without the flag
 //! rclone finds no WebDAV at all (PROPFIND is 405). Every rclone run has a deadline and is
 //! killed past it, and a mount is undone even when an assertion fails.
+//!
+//! Read-write (`--webdav --modify`): `rclone sync` up makes the served tree the local one
+//! exactly (new, replaced and deleted files and directories) while the dot-files it cannot
+//! see stay as they were, `rclone sync` down and `rclone check --download` agree; through a
+//! read-write `rclone mount` a file copied in, a new directory, renames and deletions reach
+//! the disk once the mount is cleanly undone.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -29,6 +37,8 @@ const MOUNT_WAIT: Duration = Duration::from_secs(20);
 /// How long a mount may stay up before a watchdog undoes it, so that a read blocked in FUSE
 /// fails instead of hanging the test.
 const MOUNT_LIMIT: Duration = Duration::from_secs(180);
+/// How long an unmount may take, the uploads of the writes rclone still holds included.
+const UNMOUNT_WAIT: Duration = Duration::from_secs(60);
 /// rclone's exit code for "directory not found".
 const DIR_NOT_FOUND: i32 = 3;
 
@@ -359,23 +369,16 @@ struct Mount {
 }
 
 impl Mount {
-    /// Mounts `server` read-only at `point` with no VFS cache, so every read reaches the
-    /// server, and waits until the kernel lists the mount.
-    fn start(rclone: &Path, server: &Server, work: &Path, point: &Path) -> Mount {
+    /// Mounts `server` at `point` with `options` (the VFS cache mode, read-only or not) and
+    /// short directory and attribute caches, and waits until the kernel lists the mount.
+    fn start(rclone: &Path, server: &Server, work: &Path, point: &Path, options: &[&str]) -> Mount {
         let log = work.join("rclone-mount.log");
         let mut command = rclone_command(rclone, server, work);
         command
             .args(["mount", ":webdav:"])
             .arg(point)
-            .args([
-                "--read-only",
-                "--vfs-cache-mode",
-                "off",
-                "--dir-cache-time",
-                "1s",
-                "--attr-timeout",
-                "1s",
-            ])
+            .args(options)
+            .args(["--dir-cache-time", "1s", "--attr-timeout", "1s"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(File::create(&log).unwrap());
@@ -431,6 +434,35 @@ impl Mount {
             })
     }
 
+    /// Unmounts cleanly (`fusermount -u`, retried while the mount is busy) and waits for
+    /// rclone to exit, which it does once every write held in its VFS cache is uploaded.
+    /// Fails the test if either does not happen in time or rclone exits with an error.
+    fn unmount(self) {
+        let deadline = Instant::now() + UNMOUNT_WAIT;
+        while self.mounted() && !fusermount("-u", &self.point) {
+            assert!(
+                Instant::now() < deadline,
+                "fusermount -u {} still failing after {UNMOUNT_WAIT:?}: {}",
+                self.point.display(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let status = loop {
+            if let Some(status) = self.child.lock().unwrap().try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rclone mount still running {UNMOUNT_WAIT:?} after the unmount: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "rclone mount: {status}: {}", self.log());
+        // Drop finds the mount gone and the process reaped, and calls the watchdog off.
+    }
+
     fn wait_until_mounted(&self) {
         let deadline = Instant::now() + MOUNT_WAIT;
         while !self.mounted() {
@@ -479,7 +511,14 @@ fn rclone_mount_read_only_reads_the_tree() {
     let work = tempfile::tempdir().unwrap();
     let point = work.path().join("mnt");
     std::fs::create_dir(&point).unwrap();
-    let mount = Mount::start(&rclone, &server, work.path(), &point);
+    // No VFS cache, so every read reaches the server.
+    let mount = Mount::start(
+        &rclone,
+        &server,
+        work.path(),
+        &point,
+        &["--read-only", "--vfs-cache-mode", "off"],
+    );
 
     // Seeks on one open handle, forwards and back, before anything else read the file:
     // without a VFS cache each one is a GET with a Range from the offset, so a server that
@@ -517,5 +556,191 @@ fn rclone_mount_read_only_reads_the_tree() {
         fx.tree_hash(),
         before,
         "reading through the mount changed the share"
+    );
+}
+
+/// The entries of `tree(fx.root())` under a dot-name: what a client cannot see, which a
+/// write through the share must leave as it was.
+fn dot_entries(fx: &Fixture) -> BTreeMap<String, String> {
+    let mut all = tree(&fx.root());
+    all.retain(|rel, _| rel.split('/').any(|name| name.starts_with('.')));
+    assert_eq!(all.len(), DOT_NAMES.len(), "{all:?}");
+    all
+}
+
+/// Copies the tree under `from` to `to` (created), leaving out dot-names.
+fn copy_visible(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_visible(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn rclone_sync_both_ways() {
+    let rclone = skip_unless!(rclone);
+    let fx = fixture();
+    let dots = dot_entries(&fx);
+    let server = fx.serve(&["-q", "--webdav", "--modify"]);
+    let work = tempfile::tempdir().unwrap();
+
+    // The local side: the share, then new, changed and missing files and directories.
+    // rclone's webdav backend cannot set a modification time on a plain WebDAV server, so
+    // it tells a changed file by its size: every change here changes the size.
+    let local = work.path().join("local");
+    copy_visible(&fx.root(), &local);
+    let write = |rel: &str, bytes: &[u8]| {
+        let path = local.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write("big.bin", &noise(BIG + 4321, 29)); // replaced (PUT over it: 204)
+    write("café menu.txt", b"potage aux legumes, pain\n"); // changed
+    write("sub/x.txt", b"x, longer now\n"); // changed, beside the server's sub/.env
+    write("fresh.bin", &noise(700_000, 31)); // new
+    write("new/nested/deeper/leaf.txt", b"new leaf\n"); // new, three directories deep
+    write("docs/extra.txt", b"added to an existing directory\n");
+    std::fs::create_dir_all(local.join("new/void")).unwrap(); // new and empty
+    std::fs::remove_file(local.join("a+b 50% #1?.txt")).unwrap(); // gone
+    std::fs::remove_dir_all(local.join("docs/deep")).unwrap(); // a gone subtree
+    std::fs::remove_dir(local.join("hollow")).unwrap(); // a gone empty directory
+    let local_arg = local.to_str().unwrap();
+
+    rclone_ok(
+        &rclone,
+        &server,
+        work.path(),
+        &["sync", "--create-empty-src-dirs", local_arg, ":webdav:"],
+    );
+    let mut want = tree(&local);
+    want.extend(dots.clone());
+    assert_eq!(
+        tree(&fx.root()),
+        want,
+        "after the upload the served tree is the local one, dot-files kept"
+    );
+
+    // And down again, into a directory with a stale file and a stale directory to delete.
+    let other = work.path().join("other");
+    std::fs::create_dir_all(other.join("stale/dir")).unwrap();
+    std::fs::write(other.join("stale/dir/old.txt"), "old").unwrap();
+    std::fs::write(other.join("big.bin"), "not the big file").unwrap();
+    let other_arg = other.to_str().unwrap();
+    rclone_ok(
+        &rclone,
+        &server,
+        work.path(),
+        &["sync", "--create-empty-src-dirs", ":webdav:", other_arg],
+    );
+    assert_eq!(
+        tree(&other),
+        visible(&fx),
+        "the download is the share minus dot-files"
+    );
+    assert_eq!(tree(&other), tree(&local));
+
+    // Every byte compared again by rclone itself, each way round.
+    for (from, to) in [(local_arg, ":webdav:"), (":webdav:", other_arg)] {
+        rclone_ok(
+            &rclone,
+            &server,
+            work.path(),
+            &["check", "--download", from, to],
+        );
+    }
+    drop(server);
+    let mut after = tree(&fx.root());
+    after.retain(|rel, _| dots.contains_key(rel));
+    assert_eq!(after, dots, "a dot-file changed");
+}
+
+#[test]
+fn rclone_mount_read_write_copy_in_rename_delete() {
+    let rclone = skip_unless!(rclone);
+    skip_unless!(fuse);
+    let fx = fixture();
+    let mut want = tree(&fx.root());
+    let server = fx.serve(&["-q", "--webdav", "--modify"]);
+    let work = tempfile::tempdir().unwrap();
+    let point = work.path().join("mnt");
+    std::fs::create_dir(&point).unwrap();
+    let incoming = work.path().join("incoming.bin");
+    let noise_bytes = noise(2 << 20, 37);
+    std::fs::write(&incoming, &noise_bytes).unwrap();
+
+    // Plain WebDAV cannot write into the middle of a file: rclone writes to its VFS cache
+    // and uploads the whole file on close (at once: no write-back delay).
+    let mount = Mount::start(
+        &rclone,
+        &server,
+        work.path(),
+        &point,
+        &["--vfs-cache-mode", "writes", "--vfs-write-back", "0s"],
+    );
+    let step = |what: &str, result: std::io::Result<()>| {
+        if let Err(error) = result {
+            panic!("{what}: {error}; {}", mount.log());
+        }
+    };
+    step("mkdir made", std::fs::create_dir(point.join("made")));
+    step(
+        "copy the noise in",
+        std::fs::copy(&incoming, point.join("made/noise.bin")).map(drop),
+    );
+    step(
+        "rename across directories",
+        std::fs::rename(
+            point.join("café menu.txt"),
+            point.join("sub/menu renamed.txt"),
+        ),
+    );
+    step(
+        "rename in place",
+        std::fs::rename(point.join("sub/x.txt"), point.join("sub/x2.txt")),
+    );
+    step(
+        "delete a file",
+        std::fs::remove_file(point.join("a+b 50% #1?.txt")),
+    );
+    step(
+        "delete a directory tree",
+        std::fs::remove_dir_all(point.join("docs")),
+    );
+    step(
+        "delete an empty directory",
+        std::fs::remove_dir(point.join("hollow")),
+    );
+    // The mount already shows what was done.
+    assert!(std::fs::read(point.join("made/noise.bin")).unwrap() == noise_bytes);
+    assert!(!point.join("docs").exists() && !point.join("café menu.txt").exists());
+
+    mount.unmount();
+    drop(server);
+
+    want.insert("made".to_owned(), "dir".to_owned());
+    want.insert(
+        "made/noise.bin".to_owned(),
+        format!("file {} {}", noise_bytes.len(), sha256_hex(&noise_bytes)),
+    );
+    let menu = want.remove("café menu.txt").unwrap();
+    want.insert("sub/menu renamed.txt".to_owned(), menu);
+    let x = want.remove("sub/x.txt").unwrap();
+    want.insert("sub/x2.txt".to_owned(), x);
+    want.remove("a+b 50% #1?.txt").unwrap();
+    want.retain(|rel, _| rel != "docs" && !rel.starts_with("docs/"));
+    want.remove("hollow").unwrap();
+    assert_eq!(
+        tree(&fx.root()),
+        want,
+        "the served tree after the writes through the mount (dot-files untouched)"
     );
 }

@@ -80,7 +80,7 @@ pub(crate) fn allow(request: &Request, config: &Config) -> HeaderValue {
             methods.push("MKCOL");
         }
         if config.modify && !root {
-            methods.extend(["COPY", "MOVE"]);
+            methods.extend(["COPY", "MOVE", "PROPPATCH"]);
         }
     }
     HeaderValue::from_str(&methods.join(", ")).expect("tokens")

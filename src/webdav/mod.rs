@@ -46,17 +46,18 @@ fn mkcol_method() -> Method {
 /// uploads are on, COPY and MOVE with `--modify`.
 pub(crate) fn handles(request: &Request, config: &Config) -> bool {
     let method = &request.method;
-    let copy_or_move = method.as_str() == "COPY" || method.as_str() == "MOVE";
+    let modifies = matches!(method.as_str(), "COPY" | "MOVE" | "PROPPATCH");
     config.webdav
         && (*method == Method::OPTIONS
             || *method == propfind_method()
             || (*method == mkcol_method() && config.upload)
-            || (copy_or_move && config.modify))
+            || (modifies && config.modify))
 }
 
 /// How much body the router reads first: a PROPFIND's XML.
 pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
-    (config.webdav && request.method == propfind_method()).then_some(propfind::MAX_BODY)
+    let reads_xml = request.method == propfind_method() || request.method.as_str() == "PROPPATCH";
+    (handles(request, config) && reads_xml).then_some(propfind::MAX_BODY)
 }
 
 /// Answers an OPTIONS or PROPFIND (see [`handles`]).
@@ -76,6 +77,9 @@ pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     }
     if request.method == mkcol_method() {
         return upload::mkcol(request, fs, config);
+    }
+    if request.method.as_str() == "PROPPATCH" {
+        return proppatch(request, fs, config).unwrap_or_else(Reply::error);
     }
     if matches!(request.method.as_str(), "COPY" | "MOVE") {
         return copymove::handle(request, fs, config, request.method.as_str() == "COPY");
@@ -105,6 +109,34 @@ fn finite_depth_only() -> Reply {
     let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
                 <D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/></D:error>\n";
     Reply::new(StatusCode::FORBIDDEN).text("application/xml; charset=utf-8", body.to_owned())
+}
+
+/// `PROPPATCH` with `--modify` (RFC 4918 §9.2): every property it would set or remove comes
+/// back in a `403` propstat. The server keeps no dead properties: there is nowhere to keep
+/// them that every host and every instance shares, and a mounted share works without them;
+/// saying so is better than a `405`, which clients read as "no WebDAV here".
+fn proppatch(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
+    let path = upload::writable_path(request, config)?;
+    let meta = fs.stat(&path).map_err(FsError::status)?;
+    if meta.kind == Kind::Other {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let named = match &request.body {
+        RequestBody::Read(body) => {
+            propfind::parse_update(body).map_err(|_| StatusCode::BAD_REQUEST)?
+        }
+        RequestBody::TooLarge => return Err(StatusCode::PAYLOAD_TOO_LARGE),
+        RequestBody::Unread | RequestBody::Stream(_) => return Err(StatusCode::BAD_REQUEST),
+    };
+    let href = format!(
+        "{}{}",
+        config.base_path,
+        path.to_url(meta.kind == Kind::Dir)
+    );
+    let mut xml = String::from(HEAD);
+    multistatus::push_refusal(&mut xml, &href, &named);
+    xml.push_str(TAIL);
+    Ok(Reply::new(StatusCode::MULTI_STATUS).text("application/xml; charset=utf-8", xml))
 }
 
 fn propfind(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {

@@ -92,6 +92,24 @@ pub(crate) fn push_response(out: &mut String, resource: &Resource<'_>, wanted: &
     out.push_str("</D:response>\n");
 }
 
+/// Appends a `response` that refuses to change each of `properties` (`403`).
+pub(crate) fn push_refusal(out: &mut String, href: &str, properties: &[Property]) {
+    out.push_str("<D:response><D:href>");
+    push_escaped(out, href);
+    out.push_str("</D:href>");
+    if !properties.is_empty() {
+        out.push_str("<D:propstat><D:prop>");
+        for property in properties {
+            push_empty(out, property);
+        }
+        push_status(out, "403 Forbidden");
+    }
+    out.push_str(
+        "<D:responsedescription>This server keeps no dead properties.</D:responsedescription>\
+         </D:response>\n",
+    );
+}
+
 fn push_status(out: &mut String, status: &str) {
     let _ = write!(
         out,

@@ -1,4 +1,5 @@
-//! The body of a `PROPFIND` (RFC 4918 §9.1, §14.20): which properties the client asks for.
+//! The body of a `PROPFIND` (RFC 4918 §9.1, §14.20): which properties the client asks for;
+//! and of a `PROPPATCH` (§9.2, §14.19): which properties it would set or remove.
 //!
 //! Rules:
 //! - An empty body is `allprop` (§9.1).
@@ -62,22 +63,81 @@ pub(crate) fn parse(body: &[u8]) -> Result<Wanted, Malformed> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Wanted::All);
     }
+    let mut root = false;
+    let mut wanted: Option<Wanted> = None;
+    elements(body, &mut |path| {
+        match path {
+            [r] if is_dav(r, "propfind") => root = true,
+            [_] => return Err(Malformed),
+            [_, c] if is_dav(c, "allprop") => wanted = Some(Wanted::All),
+            [_, c] if is_dav(c, "propname") => wanted = Some(Wanted::Names),
+            [_, c] if is_dav(c, "prop") && !matches!(wanted, Some(Wanted::Some(_))) => {
+                wanted = Some(Wanted::Some(Vec::new()));
+            }
+            [_, p, property] if is_dav(p, "prop") => {
+                if let Some(Wanted::Some(list)) = &mut wanted {
+                    if !list.contains(property) {
+                        list.push(property.clone());
+                    }
+                }
+            }
+            // `include`, a property's own content, and anything RFC 4918 §17 lets a client
+            // add, are ignored.
+            _ => {}
+        }
+        Ok(())
+    })?;
+    match (root, wanted) {
+        (true, Some(wanted)) => Ok(wanted),
+        _ => Err(Malformed),
+    }
+}
+
+/// Reads a PROPPATCH body (RFC 4918 §14.19): the properties its `set` and `remove`
+/// instructions name, in order.
+pub(crate) fn parse_update(body: &[u8]) -> Result<Vec<Property>, Malformed> {
+    let mut root = false;
+    let mut named = Vec::new();
+    elements(body, &mut |path| {
+        match path {
+            [r] if is_dav(r, "propertyupdate") => root = true,
+            [_] => return Err(Malformed),
+            [_, op, p, property]
+                if (is_dav(op, "set") || is_dav(op, "remove")) && is_dav(p, "prop") =>
+            {
+                named.push(property.clone());
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    if !root {
+        return Err(Malformed);
+    }
+    Ok(named)
+}
+
+fn is_dav(property: &Property, name: &str) -> bool {
+    property.namespace == DAV && property.name == name
+}
+
+/// Calls `each` for every element of `body` with the qualified names from the root down to
+/// it, after the checks every WebDAV body gets: well-formed, no DOCTYPE, every prefix
+/// declared, names that are names, at most [`MAX_DEPTH`] deep.
+fn elements(
+    body: &[u8],
+    each: &mut dyn FnMut(&[Property]) -> Result<(), Malformed>,
+) -> Result<(), Malformed> {
     let mut reader = NsReader::from_reader(body);
     reader.config_mut().trim_text(true);
-    let mut depth = 0usize;
-    let mut root = false;
-    let mut in_prop = false;
-    let mut wanted: Option<Wanted> = None;
+    let mut path: Vec<Property> = Vec::new();
     loop {
         let (resolved, event) = reader.read_resolved_event().map_err(|_| Malformed)?;
-        let (start, empty) = match &event {
-            Event::Start(e) => (Some(e.clone()), false),
-            Event::Empty(e) => (Some(e.clone()), true),
+        let (element, empty) = match &event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
             Event::End(_) => {
-                depth = depth.checked_sub(1).ok_or(Malformed)?;
-                if depth == 1 {
-                    in_prop = false;
-                }
+                path.pop().ok_or(Malformed)?;
                 continue;
             }
             Event::DocType(_) => return Err(Malformed),
@@ -85,11 +145,6 @@ pub(crate) fn parse(body: &[u8]) -> Result<Wanted, Malformed> {
             // Text, comments and processing instructions carry nothing here.
             _ => continue,
         };
-        let Some(element) = start else { continue };
-        depth += 1;
-        if depth > MAX_DEPTH {
-            return Err(Malformed);
-        }
         let namespace = match resolved {
             ResolveResult::Bound(Namespace(ns)) => {
                 String::from_utf8(ns.to_vec()).map_err(|_| Malformed)?
@@ -99,42 +154,19 @@ pub(crate) fn parse(body: &[u8]) -> Result<Wanted, Malformed> {
         };
         let name =
             String::from_utf8(element.local_name().as_ref().to_vec()).map_err(|_| Malformed)?;
-        if !is_name(&name) {
+        if !is_name(&name) || path.len() >= MAX_DEPTH {
             return Err(Malformed);
         }
-        let dav = namespace == DAV;
-        match depth {
-            1 if dav && name == "propfind" => root = true,
-            1 => return Err(Malformed),
-            2 if dav && name == "allprop" => wanted = Some(Wanted::All),
-            2 if dav && name == "propname" => wanted = Some(Wanted::Names),
-            2 if dav && name == "prop" => {
-                in_prop = !empty;
-                if !matches!(wanted, Some(Wanted::Some(_))) {
-                    wanted = Some(Wanted::Some(Vec::new()));
-                }
-            }
-            3 if in_prop => {
-                if let Some(Wanted::Some(list)) = &mut wanted {
-                    let property = Property { namespace, name };
-                    if !list.contains(&property) {
-                        list.push(property);
-                    }
-                }
-            }
-            // `include`, and anything RFC 4918 §17 lets a client add, is ignored.
-            _ => {}
-        }
+        path.push(Property { namespace, name });
+        each(&path)?;
         if empty {
-            depth -= 1;
-            if depth == 1 {
-                in_prop = false;
-            }
+            path.pop();
         }
     }
-    match (root, wanted) {
-        (true, Some(wanted)) if depth == 0 => Ok(wanted),
-        _ => Err(Malformed),
+    if path.is_empty() {
+        Ok(())
+    } else {
+        Err(Malformed)
     }
 }
 
@@ -188,6 +220,19 @@ mod tests {
         // A property's own content is not a property.
         let nested = br#"<propfind xmlns="DAV:"><prop><a><b/></a></prop></propfind>"#;
         assert_eq!(parse(nested), Ok(Wanted::Some(vec![Property::dav("a")])));
+    }
+
+    #[test]
+    fn what_a_proppatch_names() {
+        let body = br#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z">
+            <D:set><D:prop><Z:author>me</Z:author><Z:x><Z:nested/></Z:x></D:prop></D:set>
+            <D:remove><D:prop><Z:old/></D:prop></D:remove></D:propertyupdate>"#;
+        let named = parse_update(body).unwrap();
+        let names: Vec<&str> = named.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["author", "x", "old"]);
+        assert!(named.iter().all(|p| p.namespace == "urn:z"));
+        assert_eq!(parse_update(b""), Err(Malformed));
+        assert_eq!(parse_update(b"<propfind xmlns=\"DAV:\"/>"), Err(Malformed));
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn dav(method: &str, target: &str, depth: Option<&str>, body: &[u8], config: &Co
 }
 
 /// The whole body: text, or a streamed collection written through a sink.
-fn body(reply: &Reply) -> String {
+fn body_of(reply: &Reply) -> String {
     match &reply.body {
         Body::Text(text) => text.clone(),
         Body::Multistatus(collection) => {
@@ -92,13 +92,13 @@ fn a_file_at_depth_0() {
         reply.headers["content-type"],
         "application/xml; charset=utf-8"
     );
-    let xml = body(&reply);
+    let xml = body_of(&reply);
     assert!(xml.contains("<D:href>/notes.txt</D:href>"), "{xml}");
     assert!(xml.contains("<D:getcontentlength>12</D:getcontentlength>"));
     assert!(xml.contains("<D:resourcetype></D:resourcetype>"));
     assert_eq!(xml.matches("<D:response>").count(), 1);
     // Depth 1 of a file is the file.
-    let one = body(&dav("PROPFIND", "/notes.txt", Some("1"), b"", &config(&[])));
+    let one = body_of(&dav("PROPFIND", "/notes.txt", Some("1"), b"", &config(&[])));
     assert_eq!(one, xml);
 }
 
@@ -107,7 +107,7 @@ fn a_collection_at_depth_1_shows_what_a_listing_shows() {
     // Named without its slash: answered as the collection, href with the slash.
     let reply = dav("PROPFIND", "/", Some("1"), b"", &config(&[]));
     assert_eq!(reply.status, StatusCode::MULTI_STATUS);
-    let xml = body(&reply);
+    let xml = body_of(&reply);
     for href in ["/", "/notes.txt", "/a%20b/", "/alias.txt", "/sub/"] {
         assert!(
             xml.contains(&format!("<D:href>{href}</D:href>")),
@@ -116,12 +116,12 @@ fn a_collection_at_depth_1_shows_what_a_listing_shows() {
     }
     assert_eq!(xml.matches("<D:response>").count(), 5, "{xml}");
     assert!(!xml.contains(".env") && !xml.contains("fifo"));
-    let sub = body(&dav("PROPFIND", "/a%20b", Some("1"), b"", &config(&[])));
+    let sub = body_of(&dav("PROPFIND", "/a%20b", Some("1"), b"", &config(&[])));
     assert!(sub.contains("<D:href>/a%20b/</D:href>"));
     assert!(sub.contains("<D:href>/a%20b/inner.txt</D:href>"));
     assert!(sub.contains("<D:displayname>a b</D:displayname>"));
     // With --hidden the dot-file is a resource like any other.
-    let hidden = body(&dav(
+    let hidden = body_of(&dav(
         "PROPFIND",
         "/",
         Some("1"),
@@ -131,7 +131,7 @@ fn a_collection_at_depth_1_shows_what_a_listing_shows() {
     assert!(hidden.contains("<D:href>/.env</D:href>"));
     // A base path prefixes every href.
     let mounted = config(&[("SANDSERVE_BASE_PATH", "/files")]);
-    let xml = body(&dav("PROPFIND", "/a%20b/", Some("1"), b"", &mounted));
+    let xml = body_of(&dav("PROPFIND", "/a%20b/", Some("1"), b"", &mounted));
     assert!(
         xml.contains("<D:href>/files/a%20b/inner.txt</D:href>"),
         "{xml}"
@@ -142,7 +142,7 @@ fn a_collection_at_depth_1_shows_what_a_listing_shows() {
 fn asked_properties_and_missing_ones() {
     let asked = br#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>
         <D:getcontentlength/><D:quota-available-bytes/></D:prop></D:propfind>"#;
-    let xml = body(&dav(
+    let xml = body_of(&dav(
         "PROPFIND",
         "/notes.txt",
         Some("0"),
@@ -153,7 +153,7 @@ fn asked_properties_and_missing_ones() {
     assert!(xml.contains("<D:quota-available-bytes/></D:prop><D:status>HTTP/1.1 404 Not Found"));
     assert!(!xml.contains("getetag"));
     let names = br#"<propfind xmlns="DAV:"><propname/></propfind>"#;
-    let xml = body(&dav(
+    let xml = body_of(&dav(
         "PROPFIND",
         "/notes.txt",
         Some("0"),
@@ -171,7 +171,7 @@ fn refusals() {
     };
     let infinite = dav("PROPFIND", "/", None, b"", &on);
     assert_eq!(infinite.status, StatusCode::FORBIDDEN);
-    assert!(body(&infinite).contains("<D:propfind-finite-depth/>"));
+    assert!(body_of(&infinite).contains("<D:propfind-finite-depth/>"));
     assert_eq!(
         status("PROPFIND", "/", Some("infinity"), b"", &on),
         StatusCode::FORBIDDEN
@@ -222,5 +222,31 @@ fn refusals() {
     assert_eq!(
         status("OPTIONS", "/", None, b"", &auth),
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[test]
+fn proppatch_refuses_each_property_and_changes_nothing() {
+    let body = br#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z">
+        <D:set><D:prop><Z:author>me</Z:author></D:prop></D:set></D:propertyupdate>"#;
+    let modify = config(&[("SANDSERVE_MODIFY", "1")]);
+    let reply = dav("PROPPATCH", "/notes.txt", None, body, &modify);
+    assert_eq!(reply.status, StatusCode::MULTI_STATUS);
+    let xml = body_of(&reply);
+    assert!(xml.contains("<D:href>/notes.txt</D:href>"), "{xml}");
+    assert!(xml.contains(
+        "<x:author xmlns:x=\"urn:z\"/></D:prop><D:status>HTTP/1.1 403 Forbidden</D:status>"
+    ));
+    assert_eq!(
+        dav("PROPPATCH", "/notes.txt", None, b"<nope", &modify).status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        dav("PROPPATCH", "/missing", None, body, &modify).status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        dav("PROPPATCH", "/notes.txt", None, body, &config(&[])).status,
+        StatusCode::METHOD_NOT_ALLOWED
     );
 }

@@ -172,7 +172,13 @@ pub fn litmus() -> Result<PathBuf, String> {
     program("litmus", "litmus")
 }
 
-/// `rclone`, to read a WebDAV share as a client and through a FUSE mount (`make test`
+/// `cadaver`, a command-line WebDAV client driven by a script on its standard input
+/// (`make test` installs Debian's `cadaver`).
+pub fn cadaver() -> Result<PathBuf, String> {
+    program("cadaver", "cadaver")
+}
+
+/// `rclone`, to read and write a WebDAV share as a client and through a FUSE mount (`make test`
 /// installs Debian's `rclone`).
 pub fn rclone() -> Result<PathBuf, String> {
     program("rclone", "rclone")
