@@ -240,12 +240,14 @@ pub fn xmlrpc(body: &[u8]) {
     assert!(answer.ends_with("</methodResponse>\n"));
 }
 
-/// A PROPFIND body of any bytes: parsed or refused, never a panic; what parses renders as
+/// A PROPFIND (or PROPPATCH) body of any bytes: parsed or refused, never a panic; what parses renders as
 /// a multistatus that is well-formed XML, with one response and every asked property in it.
 pub fn propfind(body: &[u8]) {
     use crate::fs::{Kind, Metadata};
     use crate::webdav::multistatus::{push_response, Resource, HEAD, TAIL};
-    use crate::webdav::propfind::{parse, Wanted};
+    use crate::webdav::propfind::{parse, parse_update, Wanted};
+    // A PROPPATCH body goes through the same element walker: refused or read, never a panic.
+    let _ = parse_update(body);
     let Ok(wanted) = parse(body) else {
         return;
     };

@@ -268,3 +268,34 @@ fn with_modify_copy_and_move_stay_inside_the_root() {
         b"twelve bytes"
     );
 }
+
+/// A replacing PUT that breaks off leaves the old file whole and no temporary file beside it.
+#[test]
+fn an_aborted_replacing_put_leaves_the_old_file_whole() {
+    use std::io::Write;
+    let fx = fixture();
+    let before = fx.tree_hash();
+    let server = fx.serve(&["--modify"]);
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    stream
+        .write_all(b"PUT /notes.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        .unwrap();
+    stream.write_all(&noise(50_000, 9)).unwrap();
+    drop(stream);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while fx.tree_hash() != before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        fx.tree_hash(),
+        before,
+        "old bytes, and no .sandserve-upload-N"
+    );
+    // A whole one replaces it, and says so with 204.
+    let r = server.send("PUT", "/notes.txt", &[], b"replaced");
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        std::fs::read(fx.root().join("notes.txt")).unwrap(),
+        b"replaced"
+    );
+}
