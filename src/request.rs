@@ -81,15 +81,25 @@ impl Eq for BodyStream {}
 
 impl Request {
     /// A request for `target` (path and query, as received), its body not yet read.
+    /// A fragment (never part of a request target, RFC 9112 §3.2) is dropped from a safe
+    /// request, as browsers' links would have it; on a request that changes something it
+    /// makes the path a `400`, rather than guess which resource `DELETE /dir/#x` meant.
     pub(crate) fn new(method: Method, target: &str, headers: HeaderMap) -> Request {
-        let target = target.split_once('#').map_or(target, |(before, _)| before);
+        let (target, fragment) = target
+            .split_once('#')
+            .map_or((target, false), |(t, _)| (t, true));
         let (path, query) = match target.split_once('?') {
             Some((path, query)) => (path, Some(query.to_owned())),
             None => (target, None),
         };
+        let path = if fragment && !method.is_safe() {
+            Err(PathError::BadRequest)
+        } else {
+            SafePath::parse(path)
+        };
         Request {
             method,
-            path: SafePath::parse(path),
+            path,
             query,
             headers,
             body: RequestBody::Unread,

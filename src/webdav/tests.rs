@@ -250,3 +250,12 @@ fn proppatch_refuses_each_property_and_changes_nothing() {
         StatusCode::METHOD_NOT_ALLOWED
     );
 }
+
+#[test]
+fn a_fragment_on_a_change_is_refused_not_guessed() {
+    let modify = config(&[("SANDSERVE_MODIFY", "1")]);
+    let delete = dav("DELETE", "/a%20b/#inner.txt", None, b"", &modify);
+    assert_eq!(delete.status, StatusCode::BAD_REQUEST);
+    // A safe request keeps dropping it, as a browser's link would have it.
+    assert_eq!(dav("GET", "/notes.txt#top", None, b"", &modify).status, StatusCode::OK);
+}
