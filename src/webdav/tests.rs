@@ -257,5 +257,8 @@ fn a_fragment_on_a_change_is_refused_not_guessed() {
     let delete = dav("DELETE", "/a%20b/#inner.txt", None, b"", &modify);
     assert_eq!(delete.status, StatusCode::BAD_REQUEST);
     // A safe request keeps dropping it, as a browser's link would have it.
-    assert_eq!(dav("GET", "/notes.txt#top", None, b"", &modify).status, StatusCode::OK);
+    assert_eq!(
+        dav("GET", "/notes.txt#top", None, b"", &modify).status,
+        StatusCode::OK
+    );
 }
