@@ -224,7 +224,7 @@ fn with_modify_copy_and_move_stay_inside_the_root() {
         for method in ["COPY", "MOVE"] {
             let r = server.send(method, "/notes.txt", &[("Destination", &dest)], b"");
             assert!(
-                [400, 403, 502].contains(&r.status),
+                [400, 403].contains(&r.status),
                 "{method} to {dest}: {}",
                 r.status
             );
@@ -246,7 +246,7 @@ fn with_modify_copy_and_move_stay_inside_the_root() {
         &[("Destination", &format!("http://{host}/copy/"))],
         b"",
     );
-    assert_eq!(copy.status, 201);
+    assert_eq!(copy.status, 201, "{}", copy.text());
     assert_eq!(
         std::fs::read(fx.root().join("copy/big.bin")).unwrap(),
         noise(300_000, 7)

@@ -2,8 +2,10 @@
 //!
 //! Rules:
 //! - `Destination` (§10.3) is an absolute path or a URL of this server (its authority must
-//!   be the request's `Host`, or a proxy's `X-Forwarded-Host`; another server is `502`),
-//!   below the base path. It becomes a
+//!   be the request's `Host`, or a proxy's `X-Forwarded-Host`), below the base path.
+//!   Another server is `403`, not the `502` RFC 4918 §9.8.5 allows: a balancer reads a `502`
+//!   as a broken upstream (the lattice's nginx marked both nodes down after two), and the
+//!   refusal is this server's, not a gateway's. It becomes a
 //!   `SafePath` like any target: one that climbs out of the root, or names a dot-file
 //!   without `--hidden`, is `403`, and so is the source itself or a place inside it.
 //! - `Overwrite: F` on an existing destination is `412`; `T` (the default) removes it first.
@@ -101,7 +103,7 @@ fn destination(request: &Request, config: &Config) -> Result<SafePath, StatusCod
     let path = match value.split_once("://") {
         Some((scheme, rest)) => {
             if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-                return Err(StatusCode::BAD_GATEWAY);
+                return Err(StatusCode::FORBIDDEN);
             }
             let (authority, path) = rest.find('/').map_or((rest, "/"), |at| rest.split_at(at));
             // This server is the `Host` it was asked as, or the host a proxy in front of it
@@ -115,7 +117,7 @@ fn destination(request: &Request, config: &Config) -> Result<SafePath, StatusCod
                     .is_some_and(|host| host.eq_ignore_ascii_case(authority))
             });
             if !ours {
-                return Err(StatusCode::BAD_GATEWAY);
+                return Err(StatusCode::FORBIDDEN);
             }
             path
         }
@@ -128,7 +130,7 @@ fn destination(request: &Request, config: &Config) -> Result<SafePath, StatusCod
         base => path
             .strip_prefix(base)
             .filter(|rest| rest.starts_with('/'))
-            .ok_or(StatusCode::BAD_GATEWAY)?,
+            .ok_or(StatusCode::FORBIDDEN)?,
     };
     let dest = SafePath::parse(path).map_err(|_| StatusCode::FORBIDDEN)?;
     if !config.visibility.shows_path(&dest) {
@@ -300,7 +302,7 @@ mod tests {
         let elsewhere = [("destination", "http://public.test/q.txt")];
         assert_eq!(
             send(&fs, "COPY", "/a.txt", &elsewhere),
-            StatusCode::BAD_GATEWAY
+            StatusCode::FORBIDDEN
         );
     }
 
@@ -338,8 +340,8 @@ mod tests {
         let cases: &[(&str, StatusCode)] = &[
             ("/../outside.txt", StatusCode::FORBIDDEN),
             ("/%2e%2e/outside.txt", StatusCode::FORBIDDEN),
-            ("http://elsewhere.test/x.txt", StatusCode::BAD_GATEWAY),
-            ("ftp://example.test:8000/x.txt", StatusCode::BAD_GATEWAY),
+            ("http://elsewhere.test/x.txt", StatusCode::FORBIDDEN),
+            ("ftp://example.test:8000/x.txt", StatusCode::FORBIDDEN),
             ("relative.txt", StatusCode::BAD_REQUEST),
             ("/.hidden.txt", StatusCode::FORBIDDEN),
             ("/a.txt", StatusCode::FORBIDDEN),
