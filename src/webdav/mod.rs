@@ -1,6 +1,8 @@
-//! WebDAV class 1 (RFC 4918), read-only, with `--webdav`: `OPTIONS` says what the flags
-//! allow, and `PROPFIND` describes a file or a directory and its entries, so file managers,
-//! `rclone` and `davfs2` can mount the share. Reads go through GET and HEAD as for anyone.
+//! WebDAV class 1 (RFC 4918) with `--webdav`: `OPTIONS` says what the flags allow, and
+//! `PROPFIND` describes a file or a directory and its entries, so file managers, `rclone`
+//! and `davfs2` can mount the share. Reads go through GET and HEAD as for anyone. It is
+//! read-only unless `--upload` (MKCOL, new files) or `--modify` (PROPPATCH here, COPY and
+//! MOVE in `copymove.rs`; replacing PUT and DELETE in `upload/`).
 //!
 //! Rules:
 //! - What a client may see is what a listing shows: dot-files only with `--hidden`, no
@@ -34,33 +36,25 @@ use multistatus::Collection;
 use multistatus::{push_response, Resource, HEAD, TAIL};
 use propfind::Wanted;
 
-fn propfind_method() -> Method {
-    Method::from_bytes(b"PROPFIND").expect("a token")
-}
-
-fn mkcol_method() -> Method {
-    Method::from_bytes(b"MKCOL").expect("a token")
-}
-
 /// Whether this is a WebDAV request this module answers: OPTIONS and PROPFIND, MKCOL when
 /// uploads are on, COPY and MOVE with `--modify`.
 pub(crate) fn handles(request: &Request, config: &Config) -> bool {
-    let method = &request.method;
-    let modifies = matches!(method.as_str(), "COPY" | "MOVE" | "PROPPATCH");
     config.webdav
-        && (*method == Method::OPTIONS
-            || *method == propfind_method()
-            || (*method == mkcol_method() && config.upload)
-            || (modifies && config.modify))
+        && match request.method.as_str() {
+            "OPTIONS" | "PROPFIND" => true,
+            "MKCOL" => config.upload,
+            "COPY" | "MOVE" | "PROPPATCH" => config.modify,
+            _ => false,
+        }
 }
 
-/// How much body the router reads first: a PROPFIND's XML.
+/// How much body the router reads first: a PROPFIND's or PROPPATCH's XML.
 pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
-    let reads_xml = request.method == propfind_method() || request.method.as_str() == "PROPPATCH";
+    let reads_xml = matches!(request.method.as_str(), "PROPFIND" | "PROPPATCH");
     (handles(request, config) && reads_xml).then_some(propfind::MAX_BODY)
 }
 
-/// Answers an OPTIONS or PROPFIND (see [`handles`]).
+/// Answers a request [`handles`] takes.
 pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     if request.method == Method::OPTIONS {
         return Reply::new(StatusCode::OK)
@@ -75,16 +69,13 @@ pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
                 HeaderValue::from_static("DAV"),
             );
     }
-    if request.method == mkcol_method() {
-        return upload::mkcol(request, fs, config);
+    match request.method.as_str() {
+        "MKCOL" => upload::mkcol(request, fs, config),
+        "PROPPATCH" => proppatch(request, fs, config).unwrap_or_else(Reply::error),
+        "COPY" => copymove::handle(request, fs, config, true),
+        "MOVE" => copymove::handle(request, fs, config, false),
+        _ => propfind(request, fs, config).unwrap_or_else(Reply::error),
     }
-    if request.method.as_str() == "PROPPATCH" {
-        return proppatch(request, fs, config).unwrap_or_else(Reply::error);
-    }
-    if matches!(request.method.as_str(), "COPY" | "MOVE") {
-        return copymove::handle(request, fs, config, request.method.as_str() == "COPY");
-    }
-    propfind(request, fs, config).unwrap_or_else(Reply::error)
 }
 
 /// A `Depth` this server does not answer.
