@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sandserve_testkit::{sha256_hex, skip_unless, Fixture, Server};
+use sandserve_testkit::{sha256_hex, skip_unless, tree_contents as tree, Fixture, Server};
 
 /// How long one cadaver script may run before it is killed.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -35,37 +35,14 @@ fn fixture() -> Fixture {
     fx
 }
 
-/// Every entry under `dir` by relative path: `dir`, or `file <contents>` (the files are small
-/// text) or `file <length> <sha256>` for anything else.
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        for entry in std::fs::read_dir(&at).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(dir).unwrap().to_str().unwrap().to_owned();
-            if path.is_dir() {
-                out.insert(rel, "dir".to_owned());
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                let shown = match String::from_utf8(bytes.clone()) {
-                    Ok(text) if text.len() < 100 => format!("file {text:?}"),
-                    _ => format!("file {} {}", bytes.len(), sha256_hex(&bytes)),
-                };
-                out.insert(rel, shown);
-            }
-        }
-    }
-    out
-}
-
-/// `rel -> contents` pairs as `tree` shows them.
+/// The tree `tree_contents` would read, from names and (for files) their text.
 fn want(entries: &[(&str, Option<&str>)]) -> BTreeMap<String, String> {
     entries
         .iter()
         .map(|(rel, contents)| {
-            let shown = contents.map_or("dir".to_owned(), |text| format!("file {text:?}"));
+            let shown = contents.map_or("dir".to_owned(), |text| {
+                format!("file {} {}", text.len(), sha256_hex(text.as_bytes()))
+            });
             (rel.to_string(), shown)
         })
         .collect()

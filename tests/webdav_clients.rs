@@ -24,7 +24,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sandserve_testkit::{noise, sha256_hex, skip_unless, Fixture, Server};
+use sandserve_testkit::{noise, sha256_hex, skip_unless, tree_contents as tree, Fixture, Server};
 
 /// The large file's size: over a megabyte, so reads are ranged and streamed.
 const BIG: usize = 3 << 20;
@@ -59,38 +59,6 @@ fn fixture() -> Fixture {
     fx.write("sub/.env", "DOT-SECRET-2");
     fx.write(".git/config", "DOT-SECRET-3");
     fx
-}
-
-/// Every entry under `dir`, by relative path with `/` separators: `dir`, or
-/// `file <length> <sha256>` (a digest, so a failed comparison prints a page, not megabytes).
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        let entries = std::fs::read_dir(&at)
-            .unwrap_or_else(|error| panic!("cannot list {}: {error}", at.display()));
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let rel = path
-                .strip_prefix(dir)
-                .unwrap()
-                .to_str()
-                .expect("a UTF-8 name")
-                .to_owned();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            if meta.is_dir() {
-                out.insert(rel, "dir".to_owned());
-                stack.push(path);
-            } else if meta.is_file() {
-                let bytes = std::fs::read(&path)
-                    .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-                out.insert(rel, format!("file {} {}", bytes.len(), sha256_hex(&bytes)));
-            } else {
-                panic!("{} is neither a file nor a directory", path.display());
-            }
-        }
-    }
-    out
 }
 
 /// What a client may see of the fixture: its tree without any name that starts with a dot.

@@ -161,3 +161,36 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// Every entry under `dir`, by relative path with `/` separators (what a client should
+/// have made of a tree, without the modes and times `Fixture::tree_hash` compares): `dir`, or
+/// `file <length> <sha256>` (a digest, so a failed comparison prints a page, not megabytes).
+pub fn tree_contents(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        let entries = std::fs::read_dir(&at)
+            .unwrap_or_else(|error| panic!("cannot list {}: {error}", at.display()));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_str()
+                .expect("a UTF-8 name")
+                .to_owned();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                out.insert(rel, "dir".to_owned());
+                stack.push(path);
+            } else if meta.is_file() {
+                let bytes = std::fs::read(&path)
+                    .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+                out.insert(rel, format!("file {} {}", bytes.len(), sha256_hex(&bytes)));
+            } else {
+                panic!("{} is neither a file nor a directory", path.display());
+            }
+        }
+    }
+    out
+}

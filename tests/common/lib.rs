@@ -21,7 +21,7 @@ pub mod tls;
 use std::path::{Path, PathBuf};
 
 pub use client::{get_once, raw_status, Connection, Response};
-pub use fixture::{noise, sha256_hex, Fixture, CANARY};
+pub use fixture::{noise, sha256_hex, tree_contents, Fixture, CANARY};
 pub use hosts::{component_wasm, faulty_wasm, Host};
 pub use server::{Exit, Output, Server};
 
