@@ -157,14 +157,20 @@ wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
 # Peers for the benchmark: nginx from Debian, static-web-server (a Rust server our users
-# would pick instead) built once into the tools dir; wasmtime serve when installed.
+# would pick instead) built once into the tools dir; wasmtime serve when installed. Its load
+# generators: wrk for HTTP/1.1 and h2load (Debian nghttp2-client) for HTTP/2, which wrk
+# cannot speak. One apt-get update, only when one of wrk, nginx and h2load is missing.
 SWS := $(TOOLS)/bin/static-web-server
 $(SWS):
 	CARGO_TARGET_DIR=$(CURDIR)/target/tools $(CARGO) install --locked static-web-server \
 	  --version 2.44.1 --root $(TOOLS)
 
-bench-deps: wrk $(SWS) cluster-tools
-	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
+bench-deps: $(SWS) cluster-tools
+	@missing=""; for t in wrk:wrk nginx:nginx-light h2load:nghttp2-client; do \
+	  command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 BENCH_ARGS ?= --seconds 5 --rounds 2
 bench: build bench-deps

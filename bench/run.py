@@ -6,10 +6,18 @@ Every server serves the same fixture (1 KiB, 100 KiB and 256 MiB files, a direct
 workload runs once per server per round, rounds interleaved so drift on a shared machine
 hits everyone alike; the table shows the median, its ratio to nginx, p50/p99 latency and
 the server's peak RSS during the workload (the kernel's high-water mark, summed over its
-processes). Results also go to a JSON file.
+processes), its CPU per request and that CPU's ratio to the reference's, and its syscalls and
+context switches per request. Results also go to a JSON file.
 
-The HTTPS workload runs sandserve and nginx with one certificate made here by openssl, and
-compares them with each other only.
+The HTTPS workloads run sandserve and nginx-tls with one certificate made here by openssl,
+and compare them with each other only. nginx-tls listens with http2 and keepalive_requests
+raised, so neither server closes a busy connection (nginx's default closes one every 1000
+requests). The *_tls ones speak HTTP/1.1 through wrk; the *_h2_tls ones speak HTTP/2 through
+h2load (Debian nghttp2-client; offering h2 only, so a server without it fails them rather
+than being measured over HTTP/1.1), 1 KiB with 8 connections of 16 streams each and the
+1000-entry listing with 4 of 4, and are skipped with a note when h2load is not installed.
+Their latencies come from h2load's per-request log; their errors are its failed requests
+(a status other than 2xx/3xx, or no response: its "errored" ones are among them).
 
 The WebDAV workload (PROPFIND, Depth 1, no body, of the 1000-file directory) runs only
 against sandserve --webdav, Apache mod_dav_fs (Debian apache2; its workers as nobody) and
@@ -22,9 +30,17 @@ two-node wasmCloud lattice comes up in the temp dir, the component is pushed to 
 ~8 ms of its own CPU per request, too slow for the 256 MiB and HTTPS workloads.
 
 "CPU us/req" is the CPU time (utime+stime from /proc/PID/stat) the server used during a
-workload divided by the requests wrk completed: the server's process group, or for the
-lattice servers the `wash host` node processes listed in lattice.json (the balancer nginx
-not included), all nodes counted; their "RSS MiB" is the nodes' too.
+workload divided by the requests the load generator completed: the server's process group,
+or for the lattice servers the `wash host` node processes listed in lattice.json (the
+balancer nginx not included), all nodes counted; their "RSS MiB" is the nodes' too. "CPU x
+ref" is that over the reference peer's (the same one as "x ref"): the figure the targets
+use. "sys/req" and "cs/req" are the syscalls (the raw_syscalls:sys_enter tracepoint) and
+context switches of those same processes, all their threads, per request, counted by `perf
+stat -p` enabled and disabled around the load; where perf is missing or refuses
+(perf_event_paranoid, no tracepoint) one note says so and the columns show "-". The
+counting costs the server a little CPU per syscall; --no-perf leaves it out. In the JSON they
+are cpu_us_per_req, cpu_ratio_to_nginx (over `reference`, like ratio_to_nginx),
+syscalls_per_req and context_switches_per_req, null where not measured.
 """
 
 import argparse
@@ -33,6 +49,7 @@ import importlib.util
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -59,11 +76,16 @@ WORKLOADS = [
 ]
 
 # HTTPS: run only against the servers started with the bench certificate (`tls_servers`),
-# and compared with nginx-tls.
+# and compared with nginx-tls. The ones in H2_STREAMS speak HTTP/2 through h2load, their
+# connections each carrying that many concurrent streams; the others HTTP/1.1 through wrk.
 TLS_WORKLOADS = [
     ("1k_c64_tls", "/1k.bin", 64, "req/s"),
+    ("listing1000_c16_tls", "/dir1000/", 16, "req/s"),
+    ("1k_h2_tls", "/1k.bin", 8, "req/s"),
+    ("listing1000_h2_tls", "/dir1000/", 4, "req/s"),
 ]
 TLS_NAMES = {w[0] for w in TLS_WORKLOADS}
+H2_STREAMS = {"1k_h2_tls": 16, "listing1000_h2_tls": 4}
 
 # WebDAV: a PROPFIND at Depth 1 of the listing's directory (an empty body: allprop), run only
 # against the servers that speak WebDAV (`dav_servers`): sandserve --webdav, Apache
@@ -379,32 +401,156 @@ def tls_servers(root, base, binary):
         port = free_port()
         tls = (f"ssl_certificate {cert}; ssl_certificate_key {key}; "
                "ssl_protocols TLSv1.2 TLSv1.3;")
-        out.append(nginx_server("nginx-tls", base, root, port, " ssl", "", tls))
+        # Its default of 1000 requests a connection would cut h2load's connections.
+        out.append(nginx_server("nginx-tls", base, root, port, " ssl http2",
+                                "keepalive_requests 1000000;", tls))
     context = ssl.create_default_context(cafile=cert)
     for server in out:
         server.context = context
     return out
 
 
-def parse_wrk(text):
-    def seconds(value, unit):
-        return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+def seconds(value, unit):
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
+
+def mbps(value, unit):
+    """A rate in wrk's and h2load's binary units (KB = 1024 B) as decimal MB."""
+    return float(value) * {"B": 1e-6, "KB": 1024 / 1e6, "MB": 1024 ** 2 / 1e6,
+                           "GB": 1024 ** 3 / 1e6}[unit]
+
+
+def parse_wrk(text):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     m = re.search(r"Transfer/sec:\s+([\d.]+)([KMG]?B)", text)
-    scale = {"B": 1e-6, "KB": 1024 / 1e6, "MB": 1024 ** 2 / 1e6, "GB": 1024 ** 3 / 1e6}
-    mbps = float(m.group(1)) * scale[m.group(2)]
     lat = {}
     for pct in ("50", "99"):
-        m = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s|m)\b", text)
-        lat[pct] = seconds(m.group(1), m.group(2)) * 1000 if m else None
+        m_lat = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s|m)\b", text)
+        lat[pct] = seconds(m_lat.group(1), m_lat.group(2)) * 1000 if m_lat else None
     requests = re.search(r"(\d+) requests in", text)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {"rps": rps, "mbps": mbps, "requests": int(requests.group(1)) if requests else 0,
+    return {"rps": rps, "mbps": mbps(m.group(1), m.group(2)),
+            "requests": int(requests.group(1)) if requests else 0,
             "p50_ms": lat["50"], "p99_ms": lat["99"],
             "socket_errors": sum(map(int, errors.groups())) if errors else 0,
             "non_2xx": int(bad.group(1)) if bad else 0}
+
+
+def parse_h2load(text, log):
+    """h2load's summary in parse_wrk's shape; p50/p99 from its per-request log (`log`: start,
+    status, microseconds to the end of the response), as its summary has no percentiles.
+    Its "failed" requests include its "errored" ones (no response): those are the socket
+    errors, the rest (a status other than 2xx/3xx) the non-2xx."""
+    m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s, ([\d.]+)([KMG]?B)/s", text)
+    counts = re.search(r"requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, "
+                       r"(\d+) failed, (\d+) errored", text)
+    done, failed, errored = map(int, counts.groups())
+    times = []
+    if os.path.exists(log):
+        with open(log) as f:
+            times = sorted(int(line.split("\t")[2]) for line in f if line.count("\t") >= 2)
+
+    def percentile(pct):
+        return times[min(len(times) - 1, len(times) * pct // 100)] / 1000 if times else None
+
+    return {"rps": float(m.group(1)), "mbps": mbps(m.group(2), m.group(3)), "requests": done,
+            "p50_ms": percentile(50), "p99_ms": percentile(99),
+            "socket_errors": errored, "non_2xx": failed - errored}
+
+
+class Perf:
+    """`perf stat` counting a server's syscalls and context switches around a load, started
+    with its counters off and switched on and off through its control pipe, so neither its
+    attaching nor its exit is counted. `works()` tries it once on this process; where perf is
+    missing or refuses, one note says so and the counts are None."""
+
+    EVENTS = {"raw_syscalls:sys_enter": "syscalls", "context-switches": "context_switches"}
+
+    def __init__(self, base):
+        self.out = os.path.join(base, "perf.csv")
+        self.noted = False
+
+    def note(self, why):
+        if not self.noted:
+            print(f"bench: no syscalls or context switches per request: {why}", file=sys.stderr)
+            self.noted = True
+
+    def works(self):
+        if not shutil.which("perf"):
+            self.note("perf is not installed")
+            return False
+        if not self.start([os.getpid()]):
+            return False
+        for _ in range(10):
+            os.getppid()
+        counts = self.stop()
+        if not counts or not counts["syscalls"]:
+            self.note("perf counted no syscalls here")
+            return False
+        return True
+
+    def start(self, pids):
+        ctl_r, self.ctl = os.pipe()
+        self.ack, ack_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                ["perf", "stat", "-e", ",".join(self.EVENTS), "-x,", "-o", self.out,
+                 "--delay=-1", f"--control=fd:{ctl_r},{ack_w}",
+                 "-p", ",".join(map(str, pids))],
+                pass_fds=(ctl_r, ack_w), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        finally:
+            os.close(ctl_r)
+            os.close(ack_w)
+        if self.command("enable"):
+            return True
+        self.stop()
+        return False
+
+    def command(self, what):
+        """Sends `what` and waits for perf's ack: False when perf has gone (it refused)."""
+        try:
+            os.write(self.ctl, what.encode() + b"\n")
+            ready, _, _ = select.select([self.ack], [], [], 10)
+            return bool(ready) and os.read(self.ack, 64).startswith(b"ack")
+        except OSError:
+            return False
+
+    def stop(self):
+        """Stops the count; {"syscalls": N, "context_switches": N} or None."""
+        self.command("disable")
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        os.close(self.ctl)
+        os.close(self.ack)
+        try:
+            with open(self.out) as f:
+                text = f.read()
+            os.unlink(self.out)
+        except OSError:
+            text = ""
+        # Its counts, or its complaint (in the -o file or on stderr, before its usage).
+        counts, why = {}, []
+        for line in (text + (err or "")).splitlines():
+            fields = line.strip().split(",")
+            if len(fields) > 2 and fields[2] in self.EVENTS:
+                # "<not counted>": the processes never ran while it counted.
+                counts[self.EVENTS[fields[2]]] = (
+                    int(fields[0]) if fields[0].isdigit()
+                    else 0 if fields[0] == "<not counted>" else None)
+            elif line.strip().startswith("Usage:"):
+                break
+            elif line.strip() and not line.startswith("#"):
+                why.append(line.strip())
+        if len(counts) == len(self.EVENTS) and None not in counts.values():
+            return counts
+        self.note(" ".join(why[:2]) or f"perf stat exited {self.proc.returncode}")
+        return None
 
 
 def reset_peak_rss(pids):
@@ -444,7 +590,26 @@ def cpu_ticks(pids):
     return total
 
 
-def run_wrk(server, path, connections, seconds, script=None):
+def run_wrk(server, path, connections, seconds, perf, script=None):
+    threads = min(2, connections)
+    return run_load(server, ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+                             "--latency", *(["-s", script] if script else []),
+                             server.base + path], parse_wrk, perf)
+
+
+def run_h2load(server, path, connections, streams, seconds, perf, log):
+    """HTTP/2 (offered alone, so a server without it fails rather than falls back) with
+    `streams` concurrent streams on each connection, its per-request log to `log`."""
+    if os.path.exists(log):
+        os.unlink(log)
+    argv = ["h2load", "--npn-list=h2", "-t", str(min(2, connections)), "-c", str(connections),
+            "-m", str(streams), "-D", str(seconds), "--log-file", log, server.base + path]
+    return run_load(server, argv, lambda out: parse_h2load(out, log), perf)
+
+
+def run_load(server, argv, parse, perf):
+    """Runs the load generator `argv` against `server`; parse(its output) plus the server's
+    CPU, syscalls and context switches per request (perf: a Perf, or None) and peak RSS."""
     # The kernel's high-water mark catches peaks that sampling every 100 ms would miss;
     # sampling stays as the fallback where the mark cannot be reset.
     pids = server.cpu_pids()  # for a lattice server, its nodes
@@ -458,23 +623,32 @@ def run_wrk(server, path, connections, seconds, script=None):
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample)
+    counting = perf is not None and perf.start(pids)
     cpu_before = cpu_ticks(pids)
     sampler.start()
     try:
-        threads = min(2, connections)
-        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-                              "--latency", *(["-s", script] if script else []),
-                              server.base + path],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     finally:
+        cpu_seconds = (cpu_ticks(pids) - cpu_before) / CLOCK_TICKS
+        counts = perf.stop() if counting else None
         stop.set()
         sampler.join()
-    cpu_seconds = (cpu_ticks(pids) - cpu_before) / CLOCK_TICKS
-    result = parse_wrk(out)
-    result["cpu_us_per_req"] = (cpu_seconds * 1e6 / result["requests"]
-                                if result["requests"] else None)
+    result = parse(out)
+
+    def per_request(value):
+        return value / result["requests"] if result["requests"] and value is not None else None
+
+    result["cpu_us_per_req"] = per_request(cpu_seconds * 1e6)
+    for key in Perf.EVENTS.values():
+        result[f"{key}_per_req"] = per_request(counts[key] if counts else None)
     result["peak_rss_kib"] = max(peak[0], status_kib(pids, "VmHWM") if exact else 0)
     return result
+
+
+def median_of(runs, field):
+    """The median of `field` over the runs that have it; None where none has it."""
+    values = [r[field] for r in runs if r[field] is not None]
+    return statistics.median(values) if values else None
 
 
 def main():
@@ -491,10 +665,17 @@ def main():
     ap.add_argument("--lattice", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure wasmcloud-1node and wasmcloud-2nodes on a 2-node "
                          "lattice (default: on when lattice.py's tools are installed)")
+    ap.add_argument("--perf", action=argparse.BooleanOptionalAction, default=True,
+                    help="count the servers' syscalls and context switches with perf stat "
+                         "(default: on; off where perf is missing or refuses)")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench/results/latest.json"))
     args = ap.parse_args()
     workloads = [w for w in WORKLOADS + TLS_WORKLOADS + DAV_WORKLOADS
                  if not args.only or w[0] in args.only.split(",")]
+    if any(w[0] in H2_STREAMS for w in workloads) and not shutil.which("h2load"):
+        print("bench: no HTTP/2 workloads: h2load is not installed (Debian nghttp2-client, "
+              "which `make bench-deps` installs)", file=sys.stderr)
+        workloads = [w for w in workloads if w[0] not in H2_STREAMS]
     wanted = set(args.servers.split(",")) if args.servers else None
     use_lattice = Lattice.available() if args.lattice is None else args.lattice
     if use_lattice and (wanted and not wanted & {"wasmcloud-1node", "wasmcloud-2nodes"}
@@ -504,6 +685,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sandserve-bench") as base:
         root, files = make_fixture(base)
         want = {name: sha256_file(os.path.join(root, name)) for name in files}
+        perf = Perf(base) if args.perf else None
+        if perf and not perf.works():
+            perf = None
         variants = []
         for spec in args.variant:
             name, _, command = spec.partition("=")
@@ -553,12 +737,17 @@ def main():
                             script = os.path.join(base, "propfind.lua")
                             with open(script, "w") as f:
                                 f.write(PROPFIND_LUA)
-                        r = run_wrk(server, path, conns, args.seconds, script)
+                        if name in H2_STREAMS:
+                            r = run_h2load(server, path, conns, H2_STREAMS[name], args.seconds,
+                                           perf, os.path.join(base, "h2load.log"))
+                        else:
+                            r = run_wrk(server, path, conns, args.seconds, perf, script)
                         samples.setdefault((name, server.name), []).append(r)
-                        cpu = r["cpu_us_per_req"]
+                        cpu, sys_req = r["cpu_us_per_req"], r["syscalls_per_req"]
                         print(f"bench: round {rnd + 1} {name} {server.name}: "
                               f"{r['rps']:.0f} req/s {r['mbps']:.0f} MB/s"
-                              + (f" {cpu:.0f} CPU us/req" if cpu is not None else "")
+                              + (f" {cpu:.1f} CPU us/req" if cpu is not None else "")
+                              + (f" {sys_req:.1f} syscalls/req" if sys_req is not None else "")
                               + (f" {r['socket_errors'] + r['non_2xx']} errors"
                                  if r['socket_errors'] + r['non_2xx'] else ""),
                               file=sys.stderr)
@@ -567,7 +756,8 @@ def main():
                 server.stop()
             lattice.stop()
 
-    report = {"seconds": args.seconds, "rounds": args.rounds, "workloads": {}}
+    report = {"seconds": args.seconds, "rounds": args.rounds, "perf": perf is not None,
+              "workloads": {}}
     for name, _, conns, unit in workloads:
         row = {}
         for server in started:
@@ -578,22 +768,27 @@ def main():
             row[server.name] = {
                 "median": statistics.median(r[key] for r in runs),
                 "unit": unit,
-                "p50_ms": statistics.median(r["p50_ms"] for r in runs if r["p50_ms"] is not None),
-                "p99_ms": statistics.median(r["p99_ms"] for r in runs if r["p99_ms"] is not None),
+                "p50_ms": median_of(runs, "p50_ms"),
+                "p99_ms": median_of(runs, "p99_ms"),
                 "peak_rss_mib": max(r["peak_rss_kib"] for r in runs) / 1024,
                 "errors": sum(r["socket_errors"] + r["non_2xx"] for r in runs),
-                "cpu_us_per_req": statistics.median(
-                    [r["cpu_us_per_req"] for r in runs if r["cpu_us_per_req"] is not None]
-                    or [float("nan")]),
+                "cpu_us_per_req": median_of(runs, "cpu_us_per_req"),
+                "syscalls_per_req": median_of(runs, "syscalls_per_req"),
+                "context_switches_per_req": median_of(runs, "context_switches_per_req"),
             }
         # The reference peer: nginx, nginx-tls for HTTPS, Apache's mod_dav for WebDAV.
         peer = ("nginx-tls" if name in TLS_NAMES
                 else "apache-dav" if name in DAV_NAMES else "nginx")
-        reference = row.get(peer, {}).get("median")
+        reference = row.get(peer, {})
         for cell in row.values():
-            cell["ratio_to_nginx"] = cell["median"] / reference if reference else None
+            for field, ratio in (("median", "ratio_to_nginx"),
+                                 ("cpu_us_per_req", "cpu_ratio_to_nginx")):
+                ours, theirs = cell[field], reference.get(field)
+                cell[ratio] = ours / theirs if ours is not None and theirs else None
             cell["reference"] = peer
         report["workloads"][name] = {"connections": conns, "servers": row}
+        if name in H2_STREAMS:
+            report["workloads"][name]["streams_per_connection"] = H2_STREAMS[name]
     report["startup_ms"] = {s.name: s.startup_ms for s in started}
     report["peak_rss_mib"] = {
         s.name: max((r["peak_rss_kib"] for (_, who), runs in samples.items() if who == s.name
@@ -604,17 +799,24 @@ def main():
     with open(args.json, "w") as f:
         json.dump(report, f, indent=2)
 
-    print("(x ref: the median over nginx's; over nginx-tls's for HTTPS and apache-dav's for "
-          "WebDAV)")
-    print(f"{'workload':<18} {'server':<18} {'median':>12} {'x ref':>8} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'RSS MiB':>8} {'CPU us/req':>10} {'errors':>6}")
+    def show(value, spec, width):
+        return f"{'-' if value is None else format(value, spec):>{width}}"
+
+    print("(x ref, CPU x ref: the median and the CPU us/req over nginx's; over nginx-tls's for "
+          "HTTPS and apache-dav's for WebDAV. sys/req, cs/req: the server's syscalls and "
+          "context switches per request, from perf)")
+    print(f"{'workload':<20} {'server':<18} {'median':>12} {'x ref':>6} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'RSS MiB':>8} {'CPU us/req':>10} {'CPU x ref':>9} {'sys/req':>8} "
+          f"{'cs/req':>7} {'errors':>6}")
     for name, data in report["workloads"].items():
         for server, cell in data["servers"].items():
-            ratio = f"{cell['ratio_to_nginx']:.2f}" if cell["ratio_to_nginx"] else "-"
-            print(f"{name:<18} {server:<18} {cell['median']:>9.0f} {cell['unit']:<4}"
-                  f"{ratio:>6} {cell['p50_ms']:>8.2f} {cell['p99_ms']:>8.2f} "
-                  f"{cell['peak_rss_mib']:>8.1f} {cell['cpu_us_per_req']:>10.0f} "
-                  f"{cell['errors']:>6}")
+            print(f"{name:<20} {server:<18} {cell['median']:>7.0f} {cell['unit']:<5}"
+                  f"{show(cell['ratio_to_nginx'], '.2f', 6)} {show(cell['p50_ms'], '.2f', 8)} "
+                  f"{show(cell['p99_ms'], '.2f', 8)} {cell['peak_rss_mib']:>8.1f} "
+                  f"{show(cell['cpu_us_per_req'], '.1f', 10)} "
+                  f"{show(cell['cpu_ratio_to_nginx'], '.2f', 9)} "
+                  f"{show(cell['syscalls_per_req'], '.1f', 8)} "
+                  f"{show(cell['context_switches_per_req'], '.2f', 7)} {cell['errors']:>6}")
     print("start-up to first response (ms): " +
           ", ".join(f"{k} {v:.0f}" for k, v in report["startup_ms"].items()))
     print("peak RSS over the whole run (MiB): " +
