@@ -9,6 +9,7 @@
 mod access_log;
 mod compile_cache;
 mod connection;
+mod failure;
 mod guest;
 mod guest_body;
 mod heap;
@@ -17,10 +18,12 @@ mod idle_timeout;
 mod instance;
 pub mod limits;
 mod progress;
+mod protocols;
 mod readdir;
 mod runtime;
 mod server;
 pub mod settings;
+mod shared;
 mod state;
 pub mod tls;
 

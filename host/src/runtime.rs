@@ -24,6 +24,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::compile_cache;
+use crate::failure::log_failure;
 use crate::guest::{Call, Guest, Returned};
 use crate::guest_body::GuestBody;
 use crate::idle_set::{self, IdleSet};
@@ -209,15 +210,6 @@ fn content_length(headers: &hyper::HeaderMap) -> Option<u64> {
         return None;
     }
     value.to_str().ok()?.parse().ok()
-}
-
-/// One line per failure: wasm backtraces are multi-line and would break the log's shape.
-pub(crate) fn log_failure(error: &anyhow::Error) {
-    let text = format!("{error:#}");
-    eprintln!(
-        "sandserve: request failed: {}",
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
-    );
 }
 
 /// Advances the engine's epoch every tick for as long as the engine lives.
