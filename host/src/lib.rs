@@ -6,30 +6,14 @@
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
 #![deny(missing_docs)]
 
-mod access_log;
-mod compile_cache;
-mod connection;
-mod failure;
 mod guest;
-mod guest_body;
-mod heap;
-mod idle_set;
-mod idle_timeout;
-mod instance;
 pub mod limits;
-mod progress;
-mod protocols;
-mod readdir;
-mod runtime;
-mod server;
+mod net;
 pub mod settings;
-mod shared;
-mod state;
-pub mod tls;
 
 pub use limits::Limits;
-pub use server::{Handler, ResponseBody, Server, ServerBuilder};
-pub use tls::Tls;
+pub use net::server::{Handler, ResponseBody, Server, ServerBuilder};
+pub use net::tls::{self, Tls};
 
 /// The sandserve component this crate was built with.
 pub const COMPONENT: &[u8] = include_bytes!(env!("SANDSERVE_COMPONENT_WASM"));

@@ -3,9 +3,7 @@
 // No production function over 80 lines (clippy.toml sets the threshold).
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
 
-mod addresses;
-mod banner;
-mod qr;
+mod cli;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -16,7 +14,8 @@ use anyhow::{bail, Context as _};
 use clap::{CommandFactory, FromArgMatches};
 use sandserve_host::{limits, settings, Limits, Server, ServerBuilder, Tls};
 
-use crate::banner::Banner;
+use crate::cli::addresses;
+use crate::cli::banner::Banner;
 
 /// Serve a directory over HTTP, read-only, from inside a WebAssembly sandbox.
 #[derive(clap::Parser, Debug)]

@@ -23,7 +23,7 @@ use wasmtime_wasi::filesystem::Descriptor;
 use wasmtime_wasi::p2::bindings::filesystem::types::{DescriptorType, DirectoryEntry, ErrorCode};
 use wasmtime_wasi::OpenMode;
 
-use crate::state::State;
+use crate::guest::state::State;
 
 /// The instance wasmtime-wasi defines these functions in (the component's older minor
 /// version resolves to it).

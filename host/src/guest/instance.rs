@@ -17,8 +17,8 @@ use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
-use crate::progress::Progress;
-use crate::state::{meter_cpu, note_host_calls, State};
+use crate::guest::progress::Progress;
+use crate::guest::state::{meter_cpu, note_host_calls, State};
 
 /// What an instance is made from: the pre-instantiated component and the fixed context.
 pub(crate) struct Recipe {

@@ -19,8 +19,8 @@ use std::task::{Context, Poll};
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::idle_set::IdleSet;
-use crate::instance::{ReusePolicy, Warm};
+use crate::guest::idle_set::IdleSet;
+use crate::guest::instance::{ReusePolicy, Warm};
 
 /// How a call ended: the instance it ran in (if one could be made) and the guest's result.
 pub(crate) struct Returned {

@@ -11,8 +11,8 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
-use crate::idle_timeout::InFlight;
-use crate::progress::{Counted, Progress};
+use crate::guest::progress::{Counted, Progress};
+use crate::net::idle_timeout::InFlight;
 
 /// What is known of a request when its head arrives.
 pub(crate) struct Entry {

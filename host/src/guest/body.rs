@@ -14,8 +14,8 @@ use bytes::Bytes;
 use http_body::Frame;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::guest::Guest;
-use crate::progress::Progress;
+use crate::guest::call::Guest;
+use crate::guest::progress::Progress;
 
 /// The guest's body, then its outcome.
 pub(crate) struct GuestBody {
@@ -55,7 +55,7 @@ impl GuestBody {
     fn cut(&mut self) -> Poll<Option<Result<Frame<Bytes>, wasmtime_wasi_http::Error>>> {
         let error = self.guest.take().and_then(|mut guest| guest.take_error());
         let error = error.unwrap_or_else(|| anyhow::anyhow!("the guest failed"));
-        crate::failure::log_failure(&error.context("the component failed while streaming"));
+        crate::guest::failure::log_failure(&error.context("the component failed while streaming"));
         Poll::Ready(Some(Err(wasmtime_wasi_http::Error::InternalError(Some(
             "the component failed while streaming".into(),
         )))))

@@ -12,7 +12,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 
 use crate::limits::Limits;
-use crate::tls::Tls;
+use crate::net::tls::Tls;
 
 /// Concurrent HTTP/2 streams per connection: nginx's default, above RFC 9113's advice of
 /// at least 100, and small enough that one connection cannot take most of the pool.

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use hyper::StatusCode;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::access_log::{logged, Entry, Logged};
-use crate::idle_timeout::InFlight;
+use crate::guest::runtime::{error_page, Runtime};
 use crate::limits::Limits;
-use crate::protocols::Protocols;
-use crate::runtime::{error_page, Runtime};
+use crate::net::access_log::{logged, Entry, Logged};
+use crate::net::idle_timeout::InFlight;
+use crate::net::protocols::Protocols;
 
 /// What every worker shares: the sandbox, the protocols and the server-wide limits.
 pub(crate) struct Shared {

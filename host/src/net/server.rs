@@ -17,12 +17,12 @@ use anyhow::{bail, Context as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::connection;
+use crate::guest::runtime::Runtime;
 use crate::limits::Limits;
-use crate::protocols::Protocols;
-use crate::runtime::Runtime;
-use crate::shared::Shared;
-use crate::tls::Tls;
+use crate::net::connection;
+use crate::net::protocols::Protocols;
+use crate::net::shared::Shared;
+use crate::net::tls::Tls;
 
 /// Configures a [`Server`]: what to serve, with which component, where.
 pub struct ServerBuilder {
@@ -206,7 +206,7 @@ impl Server {
             quiet: false,
             env: Vec::new(),
             limits: Limits::default(),
-            cache_dir: crate::compile_cache::default_dir(),
+            cache_dir: crate::guest::compile_cache::default_dir(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             tls: None,
         }

@@ -22,9 +22,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::idle_timeout::Activity;
-use crate::shared::{respond, Shared};
-use crate::tls::ALPN_H2;
+use crate::net::idle_timeout::Activity;
+use crate::net::shared::{respond, Shared};
+use crate::net::tls::ALPN_H2;
 
 /// Serves `stream` until it closes, fails, idles out, or `stop` says the server is stopping.
 pub(crate) async fn serve(

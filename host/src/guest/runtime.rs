@@ -23,16 +23,16 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::compile_cache;
-use crate::failure::log_failure;
-use crate::guest::{Call, Guest, Returned};
-use crate::guest_body::GuestBody;
-use crate::idle_set::{self, IdleSet};
-use crate::instance::{Recipe, ResponseSender, ReusePolicy, Warm};
+use crate::guest::body::GuestBody;
+use crate::guest::call::{Call, Guest, Returned};
+use crate::guest::compile_cache;
+use crate::guest::failure::log_failure;
+use crate::guest::idle_set::{self, IdleSet};
+use crate::guest::instance::{Recipe, ResponseSender, ReusePolicy, Warm};
+use crate::guest::progress::{Counted, Progress};
+use crate::guest::readdir;
+use crate::guest::state::State;
 use crate::limits::{self, Limits, EPOCH_TICK};
-use crate::progress::{Counted, Progress};
-use crate::readdir;
-use crate::state::State;
 
 /// The compiled component and everything needed to run one request in it.
 pub(crate) struct Runtime {
@@ -219,7 +219,7 @@ fn start_epoch_ticker(engine: &Engine) {
         .name("sandserve-epoch".into())
         .spawn(move || {
             while let Some(engine) = weak.upgrade() {
-                crate::state::TICKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                crate::guest::state::TICKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 engine.increment_epoch();
                 drop(engine);
                 std::thread::sleep(EPOCH_TICK);

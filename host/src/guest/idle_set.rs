@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use crate::instance::Warm;
+use crate::guest::instance::Warm;
 
 /// One thread's idle instances with the time each went idle, oldest first, and how many
 /// times the set was used.
@@ -141,7 +141,7 @@ pub(crate) fn start_sweeper(idle: Weak<IdleSet>, period: Duration) {
                 // the requests stop free their buffers later still.
                 if quiet >= 2 {
                     idle.clear();
-                    crate::heap::release_free_memory();
+                    crate::guest::heap::release_free_memory();
                 }
                 drop(idle);
                 std::thread::sleep(period);

@@ -12,8 +12,8 @@ use wasmtime_wasi::filesystem::WasiFilesystemCtx;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+use crate::guest::progress::Progress;
 use crate::limits::EPOCH_TICK;
-use crate::progress::Progress;
 
 /// Store data of one instance. The WASI context (environment, preopen) is built once and
 /// kept across requests: the guest caches the preopen descriptors it got at its first call,

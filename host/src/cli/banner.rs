@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
-use crate::addresses;
+use crate::cli::addresses;
 
 /// What the start-up message says.
 pub(crate) struct Banner<'a> {
@@ -61,7 +61,7 @@ impl Banner<'_> {
                     .first()
                     .cloned()
                     .unwrap_or_else(|| addresses::url(scheme, self.addr));
-                match crate::qr::render(&target) {
+                match crate::cli::qr::render(&target) {
                     Ok(code) => {
                         let _ = write!(out, "QR code for {target}:\n{code}");
                     }
