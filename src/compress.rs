@@ -16,10 +16,9 @@ use std::io::{self, Read, Write};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use http::HeaderMap;
 
 use crate::config::Config;
-use crate::encoding::{self, Coding};
+use crate::encoding::{AcceptEncoding, Coding};
 
 /// The smallest body compressed on the fly.
 pub(crate) const MIN_SIZE: u64 = 1500;
@@ -46,11 +45,11 @@ pub(crate) fn size_pays(size: u64) -> bool {
 
 /// The coding to compress a generated body of `size` bytes with, if compression is on, it
 /// pays, and the client takes a coding this module makes.
-pub(crate) fn on_the_fly(headers: &HeaderMap, config: &Config, size: u64) -> Option<Coding> {
+pub(crate) fn on_the_fly(accept: &AcceptEncoding, config: &Config, size: u64) -> Option<Coding> {
     if !config.compress || !size_pays(size) {
         return None;
     }
-    encoding::from_headers(headers).choose(&ON_THE_FLY)
+    accept.choose(&ON_THE_FLY)
 }
 
 /// A streaming encoder writing compressed bytes to `W` as they are produced.

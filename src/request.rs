@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use http::{HeaderMap, Method, StatusCode};
 
+use crate::encoding::{self, AcceptEncoding};
 use crate::path::{PathError, SafePath};
 
 /// The declared body length (`Content-Length`, RFC 9110 §8.6): `Ok(None)` when there is
@@ -32,6 +33,9 @@ pub(crate) struct Request {
     /// The query after `?`, still encoded; `None` when the target has no `?`.
     pub(crate) query: Option<String>,
     pub(crate) headers: HeaderMap,
+    /// `Accept-Encoding`, parsed once here for every part of the route that negotiates a
+    /// coding (sidecar files, compression on the fly).
+    pub(crate) accept_encoding: AcceptEncoding,
     /// Read only when the router asked for it (see `router::body_limit`).
     pub(crate) body: RequestBody,
 }
@@ -101,6 +105,7 @@ impl Request {
             method,
             path,
             query,
+            accept_encoding: encoding::from_headers(&headers),
             headers,
             body: RequestBody::Unread,
         }

@@ -351,7 +351,7 @@ fn generated(request: &Request, config: &Config, page: Generated) -> Reply {
         Generated::Html(html) => reply.html(html),
         Generated::Json(json) => reply.text("application/json; charset=utf-8", json),
     };
-    match compress::on_the_fly(&request.headers, config, reply.text_len()) {
+    match compress::on_the_fly(&request.accept_encoding, config, reply.text_len()) {
         Some(coding) => reply.compressed(coding),
         None => reply,
     }

@@ -10,7 +10,7 @@ use http::header::RANGE;
 
 use crate::compress;
 use crate::config::Config;
-use crate::encoding::{self, Coding};
+use crate::encoding::Coding;
 use crate::fs::{Fs, Kind, Metadata};
 use crate::mime;
 use crate::path::SafePath;
@@ -44,7 +44,7 @@ pub(crate) fn choose(
     let content_type = mime::content_type(path.file_name().unwrap_or_default());
     let essence = content_type.split(';').next().unwrap_or_default();
     let compressible = config.compress && compress::compressible(essence, meta.size);
-    let accept = encoding::from_headers(&request.headers);
+    let accept = &request.accept_encoding;
     let sidecars = sidecars(fs, path, |coding| !accept.weight(coding).is_zero());
     let available: Vec<Coding> = sidecars.iter().map(|(c, _, _)| *c).collect();
     let varies = config.compress && mime::is_compressible(essence) || !sidecars.is_empty();
