@@ -60,6 +60,11 @@ pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
     }
 }
 
+/// Whether the route reads the request's `Host` field (see [`webdav::reads_host`]).
+pub(crate) fn reads_host(method: &Method) -> bool {
+    webdav::reads_host(method)
+}
+
 /// Whether the route reads this request's body itself, as it arrives (uploads); never
 /// without credentials.
 pub(crate) fn streams_body(request: &Request, config: &Config) -> bool {

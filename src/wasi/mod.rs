@@ -85,8 +85,9 @@ fn read_request(request: &IncomingRequest) -> Request {
         }
     }
     // wasi:http hands the authority over apart from the fields (`host` is a forbidden
-    // field there); WebDAV's `Destination` is checked against it, so it goes back in.
-    if !headers.contains_key(http::header::HOST) {
+    // field there); WebDAV's `Destination` is checked against it, so it goes back in for
+    // the requests that read it.
+    if router::reads_host(&method) && !headers.contains_key(http::header::HOST) {
         if let Some(host) = request
             .authority()
             .and_then(|a| http::HeaderValue::from_str(&a).ok())

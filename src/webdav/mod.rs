@@ -54,6 +54,13 @@ pub(crate) fn body_limit(request: &Request, config: &Config) -> Option<u64> {
     (handles(request, config) && reads_xml).then_some(propfind::MAX_BODY)
 }
 
+/// Whether answering a request with `method` reads the `Host` field: COPY and MOVE check
+/// that `Destination` names this server. The glue fetches the authority only then (wasi:http
+/// hands it over apart from the fields, one host call more).
+pub(crate) fn reads_host(method: &Method) -> bool {
+    matches!(method.as_str(), "COPY" | "MOVE")
+}
+
 /// Answers a request [`handles`] takes.
 pub(crate) fn handle(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
     if request.method == Method::OPTIONS {
