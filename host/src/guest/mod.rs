@@ -1,9 +1,9 @@
 //! The sandbox: the engine and the compiled component (`runtime`, `compile_cache`), the guest
 //! instances that run requests and are kept warm between them (`instance`, `state`,
 //! `idle_set`, `heap`), one request's run through an instance and its response body (`call`,
-//! `body`, `progress`, `failure`), and the host's own directory listing for the guest
-//! (`readdir`). The network side runs requests through `runtime`, and takes only the
-//! default cache directory from `compile_cache` and the byte counts from `progress`.
+//! `body`, `progress`, `failure`), and the host's own directory listing and `stat-at` for the
+//! guest (`readdir`, `stat_at`). The network side runs requests through `runtime`, and takes
+//! only the default cache directory from `compile_cache` and the byte counts from `progress`.
 
 mod body;
 mod call;
@@ -15,4 +15,5 @@ mod instance;
 pub(crate) mod progress;
 mod readdir;
 pub(crate) mod runtime;
+mod stat_at;
 mod state;

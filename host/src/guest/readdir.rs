@@ -27,7 +27,7 @@ use crate::guest::state::State;
 
 /// The instance wasmtime-wasi defines these functions in (the component's older minor
 /// version resolves to it).
-const INSTANCE: &str = "wasi:filesystem/types@0.2.12";
+pub(super) const INSTANCE: &str = "wasi:filesystem/types@0.2.12";
 
 /// A directory being listed: the kernel's stream of its entries, and the directory itself
 /// for the rare entry whose type must be looked up.
@@ -118,7 +118,7 @@ fn type_of(dir: &std::fs::File, name: &CStr) -> Result<DescriptorType, ErrorCode
     Ok(descriptor_type(FileType::from_raw_mode(stat.st_mode)))
 }
 
-fn descriptor_type(file_type: FileType) -> DescriptorType {
+pub(super) fn descriptor_type(file_type: FileType) -> DescriptorType {
     match file_type {
         FileType::RegularFile => DescriptorType::RegularFile,
         FileType::Directory => DescriptorType::Directory,
@@ -132,16 +132,22 @@ fn descriptor_type(file_type: FileType) -> DescriptorType {
 }
 
 /// wasmtime-wasi's own mapping from OS errors to error codes.
-fn io_error(errno: rustix::io::Errno) -> ErrorCode {
+pub(super) fn io_error(errno: rustix::io::Errno) -> ErrorCode {
     ErrorCode::from(std::io::Error::from(errno))
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeMap;
     use std::os::unix::ffi::OsStrExt;
 
     use super::*;
+
+    /// A FIFO at `path`, as `mkfifo` makes one.
+    pub(in crate::guest) fn make_fifo(path: &std::path::Path) {
+        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        rustix::fs::mknodat(rustix::fs::CWD, path, FileType::Fifo, mode, 0).unwrap();
+    }
 
     fn list(path: &std::path::Path) -> BTreeMap<Vec<u8>, Result<DescriptorType, ErrorCode>> {
         let dir = Arc::new(std::fs::File::open(path).unwrap());
@@ -173,14 +179,7 @@ mod tests {
         std::fs::create_dir(root.join("sub")).unwrap();
         std::os::unix::fs::symlink("file.txt", root.join("link")).unwrap();
         std::os::unix::fs::symlink("missing", root.join("dangling")).unwrap();
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            root.join("fifo"),
-            FileType::Fifo,
-            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
-            0,
-        )
-        .unwrap();
+        make_fifo(&root.join("fifo"));
         let bad = std::ffi::OsStr::from_bytes(b"bad-\xff");
         std::fs::write(root.join(bad), "x").unwrap();
 
