@@ -139,12 +139,14 @@ impl Key {
 
 /// Compares two keys in the listing's order.
 pub(crate) fn compare(a: &Key, b: &Key, order: Order) -> Ordering {
-    let rest = a
-        .primary
-        .cmp(&b.primary)
-        .then_with(|| a.folded.cmp(&b.folded))
-        .then_with(|| a.name.cmp(&b.name));
-    a.file.cmp(&b.file).then(directed(rest, order))
+    a.file.cmp(&b.file).then_with(|| {
+        let rest = a
+            .primary
+            .cmp(&b.primary)
+            .then_with(|| a.folded.cmp(&b.folded))
+            .then_with(|| a.name.cmp(&b.name));
+        directed(rest, order)
+    })
 }
 
 /// `name` in lower case, for comparing without regard to case. Most names are ASCII, whose

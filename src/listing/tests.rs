@@ -57,7 +57,7 @@ fn page_shape() {
     assert!(html.contains("<a href=\"../\">../</a>"));
     assert!(html.contains("<a href=\"sub/\">sub/</a>"));
     assert!(html.contains("<td title=\"2048\">2.0 KiB</td>"));
-    assert!(html.contains("2023-11-14T22:13:20Z"));
+    assert!(html.contains("<td title=\"2023-11-14T22:13:20Z\">2023-11-14 22:13</td></tr>"));
     assert!(html.contains("title=\"symbolic link\""));
     assert!(html.contains("1 directory, 2 files"));
     assert!(html.contains("href=\"?download=tar\""));
