@@ -30,7 +30,9 @@ two-node wasmCloud lattice comes up in the temp dir, the component is pushed to 
 ~8 ms of its own CPU per request, too slow for the 256 MiB and HTTPS workloads.
 
 "CPU us/req" is the CPU time (utime+stime from /proc/PID/stat) the server used during a
-workload divided by the requests the load generator completed: the server's process group,
+workload divided by the requests the load generator completed (for the MB/s workloads, by
+the bodies' worth of bytes it read, so downloads still in flight at the end do not count
+their CPU against too few requests): the server's process group,
 or for the lattice servers the `wash host` node processes listed in lattice.json (the
 balancer nginx not included), all nodes counted; their "RSS MiB" is the nodes' too. "CPU x
 ref" is that over the reference peer's (the same one as "x ref"): the figure the targets
@@ -380,8 +382,9 @@ class Lattice:
             self.up = False
 
 
-def tls_servers(root, base, binary):
-    """sandserve and nginx serving HTTPS with one ECDSA P-256 certificate made here."""
+def tls_servers(root, base, binary, variants):
+    """sandserve (and each --variant, as NAME-tls) and nginx serving HTTPS with one ECDSA
+    P-256 certificate made here."""
     cert, key = os.path.join(base, "cert.pem"), os.path.join(base, "key.pem")
     try:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -393,10 +396,11 @@ def tls_servers(root, base, binary):
         print(f"bench: no HTTPS workload, cannot make a certificate: {e}", file=sys.stderr)
         return []
     out = []
-    port = free_port()
-    out.append(Server("sandserve-tls", [binary, root, "--port", str(port), "--bind", "127.0.0.1",
-                                        "-q", "--no-compress", "--tls-cert", cert,
-                                        "--tls-key", key], port))
+    for name, argv in [("sandserve", [binary])] + variants:
+        port = free_port()
+        out.append(Server(f"{name}-tls", argv + [root, "--port", str(port), "--bind",
+                                                 "127.0.0.1", "-q", "--no-compress",
+                                                 "--tls-cert", cert, "--tls-key", key], port))
     if shutil.which("nginx"):
         port = free_port()
         tls = (f"ssl_certificate {cert}; ssl_certificate_key {key}; "
@@ -590,11 +594,13 @@ def cpu_ticks(pids):
     return total
 
 
-def run_wrk(server, path, connections, seconds, perf, script=None):
+def run_wrk(server, path, connections, seconds, perf, script=None, size=None):
+    """`size`: the body's bytes, for a workload measured in MB/s (see `run_load`)."""
     threads = min(2, connections)
     return run_load(server, ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
                              "--latency", *(["-s", script] if script else []),
-                             server.base + path], parse_wrk, perf)
+                             server.base + path], parse_wrk, perf,
+                    (seconds, size) if size else None)
 
 
 def run_h2load(server, path, connections, streams, seconds, perf, log):
@@ -607,9 +613,15 @@ def run_h2load(server, path, connections, streams, seconds, perf, log):
     return run_load(server, argv, lambda out: parse_h2load(out, log), perf)
 
 
-def run_load(server, argv, parse, perf):
+def run_load(server, argv, parse, perf, bodies=None):
     """Runs the load generator `argv` against `server`; parse(its output) plus the server's
-    CPU, syscalls and context switches per request (perf: a Perf, or None) and peak RSS."""
+    CPU, syscalls and context switches per request (perf: a Perf, or None) and peak RSS.
+
+    bodies: (seconds, body size) for a workload of large bodies, whose "requests" are then
+    the bytes moved divided by the body size: with a few 256 MiB downloads completing in a
+    run, the ones still in flight at its end would otherwise add their CPU to too few
+    requests (8 parallel downloads showed 30% more CPU per request where the CPU per byte,
+    measured alone, had fallen)."""
     # The kernel's high-water mark catches peaks that sampling every 100 ms would miss;
     # sampling stays as the fallback where the mark cannot be reset.
     pids = server.cpu_pids()  # for a lattice server, its nodes
@@ -634,9 +646,13 @@ def run_load(server, argv, parse, perf):
         stop.set()
         sampler.join()
     result = parse(out)
+    served = result["requests"]
+    if bodies:
+        seconds, size = bodies
+        served = result["mbps"] * 1e6 * seconds / size
 
     def per_request(value):
-        return value / result["requests"] if result["requests"] and value is not None else None
+        return value / served if served and value is not None else None
 
     result["cpu_us_per_req"] = per_request(cpu_seconds * 1e6)
     for key in Perf.EVENTS.values():
@@ -706,7 +722,7 @@ def main():
                 keep = args.servers.split(",")
                 pool = [s for s in pool if s.name in keep]
             if any(w[0] in TLS_NAMES for w in workloads):
-                pool += tls_servers(root, base, args.binary)
+                pool += tls_servers(root, base, args.binary, variants)
             if any(w[0] in DAV_NAMES for w in workloads):
                 pool += dav_servers(root, base, args.binary)
             for server in pool:
@@ -726,7 +742,10 @@ def main():
                       file=sys.stderr)
             samples = {}
             for rnd in range(args.rounds):
-                for name, path, conns, _ in workloads:
+                for name, path, conns, unit in workloads:
+                    # A MB/s workload's CPU is per body moved (see run_load).
+                    size = (os.path.getsize(os.path.join(root, path.lstrip("/")))
+                            if unit == "MB/s" else None)
                     for server in started:
                         if server.tls != (name in TLS_NAMES) or not server.runs(name):
                             continue
@@ -741,7 +760,7 @@ def main():
                             r = run_h2load(server, path, conns, H2_STREAMS[name], args.seconds,
                                            perf, os.path.join(base, "h2load.log"))
                         else:
-                            r = run_wrk(server, path, conns, args.seconds, perf, script)
+                            r = run_wrk(server, path, conns, args.seconds, perf, script, size)
                         samples.setdefault((name, server.name), []).append(r)
                         cpu, sys_req = r["cpu_us_per_req"], r["syscalls_per_req"]
                         print(f"bench: round {rnd + 1} {name} {server.name}: "
