@@ -288,7 +288,9 @@ fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink:
     if meta.kind == Kind::Dir {
         html.push_str("</td><td>");
     } else {
-        let _ = write!(html, "</td><td title=\"{}\">", meta.size);
+        html.push_str("</td><td title=\"");
+        html.push_str(itoa::Buffer::new().format(meta.size));
+        html.push_str("\">");
         push_human_size(html, meta.size);
     }
     match meta.modified {
@@ -452,7 +454,8 @@ pub(crate) fn push_json_string(out: &mut String, text: &str) {
 fn push_human_size(out: &mut String, bytes: u64) {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
-        let _ = write!(out, "{bytes} B");
+        out.push_str(itoa::Buffer::new().format(bytes));
+        out.push_str(" B");
         return;
     }
     let mut value = bytes as f64 / 1024.0;
