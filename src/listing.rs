@@ -302,19 +302,16 @@ fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink:
                 "{}",
                 humantime::format_rfc3339_seconds(t.to_system_time())
             );
-            // `2026-11-30T10:57:00Z` shows as `2026-11-30 10:57`: the same digits again,
-            // copied out of the title just written.
-            let exact_len = html.len() - start;
-            let mut short = [0u8; 16];
-            let fits = exact_len >= 16 && html.as_bytes()[start + 10] == b'T';
-            if fits {
-                short.copy_from_slice(&html.as_bytes()[start..start + 16]);
-                short[10] = b' ';
-            }
+            // `2026-11-30T10:57:00Z` shows as `2026-11-30 10:57`: the same (ASCII) digits
+            // again, copied out of the title just written.
+            let end = html.len();
             html.push_str("\">");
-            match std::str::from_utf8(&short) {
-                Ok(text) if fits => html.push_str(text),
-                _ => html.extend_from_within(start..start + exact_len),
+            if end - start >= 16 && html.as_bytes()[start + 10] == b'T' {
+                html.extend_from_within(start..start + 10);
+                html.push(' ');
+                html.extend_from_within(start + 11..start + 16);
+            } else {
+                html.extend_from_within(start..end);
             }
             html.push_str("</td></tr>\n");
         }
