@@ -173,7 +173,7 @@ bench-deps: $(SWS) cluster-tools
 	fi
 
 BENCH_ARGS ?= --seconds 5 --rounds 2
-bench: build bench-deps
+bench: build guests bench-deps
 	PATH="$(TOOLS)/bin:$$PATH" python3 bench/run.py $(BENCH_ARGS)
 
 lint: component $(HAKARI)

@@ -9,6 +9,12 @@ the server's peak RSS during the workload (the kernel's high-water mark, summed 
 processes), its CPU per request and that CPU's ratio to the reference's, and its syscalls and
 context switches per request. Results also go to a JSON file.
 
+`wasmtime serve` runs the component with a fresh instance per request. On the 1 KiB rows it
+also runs the trivial test guest (wasmtime-serve-trivial: "ok" to every path, its bytes not
+checked), and a last line gives wasmtime-serve's CPU per request over that guest's
+(`wasmtime_serve_cpu_over_trivial` in the JSON): what sandserve's own work adds to the cost
+of an instance.
+
 The HTTPS workloads run sandserve and nginx-tls with one certificate made here by openssl,
 and compare them with each other only. nginx-tls listens with http2 and keepalive_requests
 raised, so neither server closes a busy connection (nginx's default closes one every 1000
@@ -101,6 +107,12 @@ PROPFIND_LUA = 'wrk.method = "PROPFIND"\nwrk.headers["Depth"] = "1"\n'
 # What the lattice servers run (see the docstring).
 LATTICE_WORKLOADS = {"1k_c64", "listing1000_c16", "100k_c64"}
 LATTICE_PY = os.path.join(ROOT, "examples/wasmcloud/lattice.py")
+
+# The trivial test guest (tests/guests/faulty, "ok" to any path; `make guests` builds it)
+# under `wasmtime serve`, on the 1 KiB rows only: a fresh instance per request costs what it
+# costs this guest, plus sandserve's own work, and "over trivial" is that ratio.
+TRIVIAL_GUEST = os.path.join(ROOT, "target/guests/wasm32-wasip2/release/faulty.wasm")
+TRIVIAL_WORKLOADS = ("1k_c1", "1k_c64")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -166,8 +178,11 @@ def wait_ready(url, timeout=30, context=None):
 
 class Server:
     def __init__(self, name, argv, port, cwd=None, pidfile=None, env=None, workloads=None,
-                 cpu_pids=None):
+                 cpu_pids=None, serves_files=True):
         self.name, self.argv, self.port, self.cwd, self.pidfile = name, argv, port, cwd, pidfile
+        # False for the trivial guest, which answers "ok" to every path: its files are not
+        # verified, and it is a floor to compare with, not a file server.
+        self.serves_files = serves_files
         self.env = env
         # The workload names this server runs (None: all) and, when its CPU is not its own
         # process group's, a function listing the pids that do the work.
@@ -240,6 +255,12 @@ def servers(root, base, binary, variants):
         out.append(Server("wasmtime-serve", ["wasmtime", "serve", "-Scli", "--addr",
                                              f"127.0.0.1:{port}", "--dir", f"{root}::/",
                                              "--env", "SANDSERVE_NO_COMPRESS=1", wasm], port))
+        if os.path.exists(TRIVIAL_GUEST):
+            port = free_port()
+            out.append(Server("wasmtime-serve-trivial",
+                              ["wasmtime", "serve", "-Scli", "--addr", f"127.0.0.1:{port}",
+                               TRIVIAL_GUEST], port, workloads=set(TRIVIAL_WORKLOADS),
+                              serves_files=False))
     if shutil.which("nginx"):
         port = free_port()
         out.append(nginx_server("nginx", base, root, port, "", "tcp_nopush on;"))
@@ -731,7 +752,7 @@ def main():
                 except RuntimeError as e:
                     print(f"bench: skipping {server.name}: {e}", file=sys.stderr)
                     continue
-                for name, digest in want.items():
+                for name, digest in want.items() if server.serves_files else ():
                     if server.workloads is not None and name == "256m.bin":
                         continue  # not in its workloads, and slow through a lattice node
                     got = sha256_url(f"{server.base}/{name}", server.context)
@@ -808,6 +829,12 @@ def main():
         report["workloads"][name] = {"connections": conns, "servers": row}
         if name in H2_STREAMS:
             report["workloads"][name]["streams_per_connection"] = H2_STREAMS[name]
+    report["wasmtime_serve_cpu_over_trivial"] = {
+        name: cells["wasmtime-serve"]["cpu_us_per_req"] / cells["wasmtime-serve-trivial"]["cpu_us_per_req"]
+        for name, data in report["workloads"].items()
+        for cells in [data["servers"]]
+        if cells.get("wasmtime-serve", {}).get("cpu_us_per_req")
+        and cells.get("wasmtime-serve-trivial", {}).get("cpu_us_per_req")}
     report["startup_ms"] = {s.name: s.startup_ms for s in started}
     report["peak_rss_mib"] = {
         s.name: max((r["peak_rss_kib"] for (_, who), runs in samples.items() if who == s.name
@@ -824,18 +851,22 @@ def main():
     print("(x ref, CPU x ref: the median and the CPU us/req over nginx's; over nginx-tls's for "
           "HTTPS and apache-dav's for WebDAV. sys/req, cs/req: the server's syscalls and "
           "context switches per request, from perf)")
-    print(f"{'workload':<20} {'server':<18} {'median':>12} {'x ref':>6} {'p50 ms':>8} "
+    print(f"{'workload':<20} {'server':<22} {'median':>12} {'x ref':>6} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'RSS MiB':>8} {'CPU us/req':>10} {'CPU x ref':>9} {'sys/req':>8} "
           f"{'cs/req':>7} {'errors':>6}")
     for name, data in report["workloads"].items():
         for server, cell in data["servers"].items():
-            print(f"{name:<20} {server:<18} {cell['median']:>7.0f} {cell['unit']:<5}"
+            print(f"{name:<20} {server:<22} {cell['median']:>7.0f} {cell['unit']:<5}"
                   f"{show(cell['ratio_to_nginx'], '.2f', 6)} {show(cell['p50_ms'], '.2f', 8)} "
                   f"{show(cell['p99_ms'], '.2f', 8)} {cell['peak_rss_mib']:>8.1f} "
                   f"{show(cell['cpu_us_per_req'], '.1f', 10)} "
                   f"{show(cell['cpu_ratio_to_nginx'], '.2f', 9)} "
                   f"{show(cell['syscalls_per_req'], '.1f', 8)} "
                   f"{show(cell['context_switches_per_req'], '.2f', 7)} {cell['errors']:>6}")
+    if report["wasmtime_serve_cpu_over_trivial"]:
+        print("wasmtime serve, CPU us/req over the trivial guest's: " +
+              ", ".join(f"{k} {v:.2f}x" for k, v in
+                        report["wasmtime_serve_cpu_over_trivial"].items()))
     print("start-up to first response (ms): " +
           ", ".join(f"{k} {v:.0f}" for k, v in report["startup_ms"].items()))
     print("peak RSS over the whole run (MiB): " +
