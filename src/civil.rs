@@ -1,7 +1,8 @@
 //! Calendar dates from Unix time, by plain arithmetic on days (proleptic Gregorian, UTC).
 //!
 //! Not `SystemTime`: a file's mtime can be anything a host reports, and converting it must
-//! never panic. XML-RPC's `dateTime.iso8601` values and zip's MS-DOS times both use it.
+//! never panic. XML-RPC's `dateTime.iso8601` values, zip's MS-DOS times and the listings'
+//! RFC 3339 times all use it.
 
 /// Days from 0000-03-01 (the start of a 400-year cycle, counting years from March so the
 /// leap day ends each year) to 1970-01-01.
@@ -35,9 +36,68 @@ pub(crate) fn date_from_unix_days(days: u64) -> (u64, u8, u8) {
     (year, month, day)
 }
 
+/// Seconds in a day: Unix time has no leap seconds.
+const SECONDS_PER_DAY: u64 = 86_400;
+
+/// Appends `seconds` after the Unix epoch as an RFC 3339 UTC time to the second
+/// (`2026-11-30T10:57:00Z`, the form `humantime::format_rfc3339_seconds` writes), or nothing
+/// past 9999-12-31T23:59:59, which four digits cannot hold. A listing writes one per entry,
+/// so this is digits pushed, not a formatter pass.
+pub(crate) fn push_rfc3339(out: &mut String, seconds: u64) {
+    let (year, month, day) = date_from_unix_days(seconds / SECONDS_PER_DAY);
+    if year > 9999 {
+        return;
+    }
+    let of_day = seconds % SECONDS_PER_DAY;
+    let digits = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+    let [c1, c2] = digits(year / 100);
+    let [y1, y2] = digits(year);
+    let [m1, m2] = digits(month.into());
+    let [d1, d2] = digits(day.into());
+    let [h1, h2] = digits(of_day / 3600);
+    let [i1, i2] = digits(of_day / 60 % 60);
+    let [s1, s2] = digits(of_day % 60);
+    let text = [
+        c1, c2, y1, y2, b'-', m1, m2, b'-', d1, d2, b'T', h1, h2, b':', i1, i2, b':', s1, s2, b'Z',
+    ];
+    // Only ASCII digits and separators were written.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+}
+
 #[cfg(test)]
 mod tests {
-    use super::date_from_unix_days;
+    use super::{date_from_unix_days, push_rfc3339};
+
+    fn rfc3339(seconds: u64) -> String {
+        let mut out = String::new();
+        push_rfc3339(&mut out, seconds);
+        out
+    }
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400 + 86_399), "2000-02-29T23:59:59Z");
+        assert_eq!(rfc3339(1_764_500_220), "2025-11-30T10:57:00Z");
+        assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_800), "", "year 10000 has five digits");
+        assert_eq!(rfc3339(u64::MAX), "");
+    }
+
+    /// The form humantime writes, at times spread over its whole range.
+    #[test]
+    fn rfc3339_as_humantime_writes_it() {
+        let mut seconds = 0u64;
+        while seconds < 253_402_300_800 {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+            assert_eq!(
+                rfc3339(seconds),
+                humantime::format_rfc3339_seconds(t).to_string(),
+                "{seconds}"
+            );
+            seconds = seconds * 3 / 2 + 7_919;
+        }
+    }
 
     #[test]
     fn known_days() {

@@ -15,7 +15,7 @@ use std::fmt::Write;
 use percent_encoding::utf8_percent_encode;
 use std::hash::{DefaultHasher, Hasher};
 
-use crate::fs::{Kind, Metadata, Timestamp};
+use crate::fs::{Kind, Metadata};
 use crate::html::push_escaped;
 use crate::order::{Cursor, Order, SortKey};
 use crate::page::Page;
@@ -297,11 +297,7 @@ fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink:
         Some(t) => {
             html.push_str("</td><td title=\"");
             let start = html.len();
-            let _ = write!(
-                html,
-                "{}",
-                humantime::format_rfc3339_seconds(t.to_system_time())
-            );
+            crate::civil::push_rfc3339(html, t.seconds);
             // `2026-11-30T10:57:00Z` shows as `2026-11-30 10:57`: the same (ASCII) digits
             // again, copied out of the title just written.
             let end = html.len();
@@ -413,20 +409,12 @@ fn push_json_entry(
     match meta.modified {
         Some(t) => {
             json.push('"');
-            push_rfc3339(json, t);
+            crate::civil::push_rfc3339(json, t.seconds);
             json.push('"');
         }
         None => json.push_str("null"),
     }
     json.push('}');
-}
-
-fn push_rfc3339(out: &mut String, t: Timestamp) {
-    let _ = write!(
-        out,
-        "{}",
-        humantime::format_rfc3339_seconds(t.to_system_time())
-    );
 }
 
 pub(crate) fn push_json_string(out: &mut String, text: &str) {
