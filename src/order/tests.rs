@@ -66,9 +66,27 @@ fn name_order_folds_case_beyond_ascii() {
 
 #[test]
 fn comparing_unkeyed_agrees_with_comparing_keys() {
-    // ASCII names fold by a shortcut, others through Unicode: the two must agree.
+    // ASCII names fold by a shortcut, others through Unicode: the two must agree. Keys
+    // compare 8-byte prefixes first, which the names around that length check.
     let mut entries = sample();
-    for name in ["Éb", "éa", "ÄBC", "abc", "ABD", "ǅx"] {
+    for name in [
+        "Éb",
+        "éa",
+        "ÄBC",
+        "abc",
+        "ABD",
+        "ǅx",
+        "file-1",
+        "file-1\u{1}",
+        "file-1.txt",
+        "file-10.txt",
+        "abcdefg",
+        "abcdefgh",
+        "ABCDEFGHZ",
+        "abcdefghi",
+        "abcdefgé",
+        "abcdefgÉa",
+    ] {
         entries.push(entry(name, Kind::File, 100, 50));
     }
     for sort in [SortKey::Name, SortKey::Size, SortKey::Time] {
