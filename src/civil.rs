@@ -39,24 +39,50 @@ pub(crate) fn date_from_unix_days(days: u64) -> (u64, u8, u8) {
 /// Seconds in a day: Unix time has no leap seconds.
 const SECONDS_PER_DAY: u64 = 86_400;
 
+/// A UTC calendar date and time of day, to the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Utc {
+    pub(crate) year: u64,
+    pub(crate) month: u8,
+    pub(crate) day: u8,
+    pub(crate) hour: u8,
+    pub(crate) minute: u8,
+    pub(crate) second: u8,
+}
+
+impl Utc {
+    /// The time `seconds` after 1970-01-01T00:00:00Z.
+    pub(crate) fn from_unix(seconds: u64) -> Utc {
+        let (year, month, day) = date_from_unix_days(seconds / SECONDS_PER_DAY);
+        let of_day = seconds % SECONDS_PER_DAY;
+        Utc {
+            year,
+            month,
+            day,
+            hour: (of_day / 3600) as u8,
+            minute: (of_day / 60 % 60) as u8,
+            second: (of_day % 60) as u8,
+        }
+    }
+}
+
 /// Appends `seconds` after the Unix epoch as an RFC 3339 UTC time to the second
 /// (`2026-11-30T10:57:00Z`, the form `humantime::format_rfc3339_seconds` writes), or nothing
 /// past 9999-12-31T23:59:59, which four digits cannot hold. A listing writes one per entry,
 /// so this is digits pushed, not a formatter pass.
 pub(crate) fn push_rfc3339(out: &mut String, seconds: u64) {
-    let (year, month, day) = date_from_unix_days(seconds / SECONDS_PER_DAY);
-    if year > 9999 {
+    let t = Utc::from_unix(seconds);
+    if t.year > 9999 {
         return;
     }
-    let of_day = seconds % SECONDS_PER_DAY;
     let digits = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
-    let [c1, c2] = digits(year / 100);
-    let [y1, y2] = digits(year);
-    let [m1, m2] = digits(month.into());
-    let [d1, d2] = digits(day.into());
-    let [h1, h2] = digits(of_day / 3600);
-    let [i1, i2] = digits(of_day / 60 % 60);
-    let [s1, s2] = digits(of_day % 60);
+    let [c1, c2] = digits(t.year / 100);
+    let [y1, y2] = digits(t.year);
+    let [m1, m2] = digits(t.month.into());
+    let [d1, d2] = digits(t.day.into());
+    let [h1, h2] = digits(t.hour.into());
+    let [i1, i2] = digits(t.minute.into());
+    let [s1, s2] = digits(t.second.into());
     let text = [
         c1, c2, y1, y2, b'-', m1, m2, b'-', d1, d2, b'T', h1, h2, b':', i1, i2, b':', s1, s2, b'Z',
     ];

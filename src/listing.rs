@@ -299,15 +299,13 @@ fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink:
             let start = html.len();
             crate::civil::push_rfc3339(html, t.seconds);
             // `2026-11-30T10:57:00Z` shows as `2026-11-30 10:57`: the same (ASCII) digits
-            // again, copied out of the title just written.
-            let end = html.len();
+            // again, copied out of the title just written (which is that form, or empty).
+            let written = html.len() > start;
             html.push_str("\">");
-            if end - start >= 16 && html.as_bytes()[start + 10] == b'T' {
+            if written {
                 html.extend_from_within(start..start + 10);
                 html.push(' ');
                 html.extend_from_within(start + 11..start + 16);
-            } else {
-                html.extend_from_within(start..end);
             }
             html.push_str("</td></tr>\n");
         }

@@ -496,15 +496,12 @@ impl Entry {
 
 /// A modification time as MS-DOS time and date (local time in the format; we write UTC).
 fn dos_time(modified: Option<Timestamp>) -> (u16, u16) {
-    const DAY: u64 = 86_400;
     let seconds = modified.map_or(0, |t| t.seconds);
     // 1980-01-01 to 2107-12-31, the format's range.
-    let seconds = seconds.clamp(315_532_800, 4_354_819_199);
-    let (year, month, day) = crate::civil::date_from_unix_days(seconds / DAY);
-    let of_day = seconds % DAY;
-    let time = ((of_day / 3600) << 11) | ((of_day / 60 % 60) << 5) | (of_day % 60 / 2);
-    let date = ((year - 1980) << 9) | (u64::from(month) << 5) | u64::from(day);
-    (time as u16, date as u16)
+    let t = crate::civil::Utc::from_unix(seconds.clamp(315_532_800, 4_354_819_199));
+    let time = (u16::from(t.hour) << 11) | (u16::from(t.minute) << 5) | u16::from(t.second / 2);
+    let date = ((t.year - 1980) << 9) | (u64::from(t.month) << 5) | u64::from(t.day);
+    (time, date as u16)
 }
 
 fn put16(out: &mut Vec<u8>, value: u16) {

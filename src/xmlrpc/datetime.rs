@@ -25,21 +25,17 @@ pub(crate) struct DateTime {
     pub(crate) second: u8,
 }
 
-const SECONDS_PER_DAY: u64 = 86_400;
-
 impl DateTime {
     /// The UTC time `seconds` after the Unix epoch, or `None` past 9999-12-31T23:59:59.
     pub(crate) fn from_unix(seconds: u64) -> Option<DateTime> {
-        let days = seconds / SECONDS_PER_DAY;
-        let of_day = seconds % SECONDS_PER_DAY;
-        let (year, month, day) = crate::civil::date_from_unix_days(days);
+        let t = crate::civil::Utc::from_unix(seconds);
         Some(DateTime {
-            year: u16::try_from(year).ok().filter(|y| *y <= 9999)?,
-            month,
-            day,
-            hour: (of_day / 3600) as u8,
-            minute: (of_day / 60 % 60) as u8,
-            second: (of_day % 60) as u8,
+            year: u16::try_from(t.year).ok().filter(|y| *y <= 9999)?,
+            month: t.month,
+            day: t.day,
+            hour: t.hour,
+            minute: t.minute,
+            second: t.second,
         })
     }
 
