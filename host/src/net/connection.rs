@@ -8,9 +8,11 @@
 //!   ClientHello is closed. A failed handshake (plaintext HTTP, garbage, a client that gives
 //!   up) closes that connection only.
 //! - HTTP/2 limits are set on purpose in `protocols` (RFC 9113 §6.5.2); here, the connection
-//!   is closed once no request has run for the header timeout (`idle`).
+//!   is closed once no request has run for the header timeout (`idle`), and its writes are
+//!   gathered (`coalesce`).
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use crate::net::coalesce::{Coalesce, Turns};
 use crate::net::idle_timeout::Activity;
 use crate::net::shared::{respond, Shared};
 use crate::net::tls::ALPN_H2;
@@ -36,7 +39,16 @@ pub(crate) async fn serve(
     let protocols = &shared.protocols;
     let Some(tls) = &protocols.tls else {
         let builder = &protocols.http1;
-        serve_io(&shared, builder, stream, client, None, stop).await;
+        serve_io(
+            &shared,
+            builder,
+            stream,
+            client,
+            None,
+            Turns::default(),
+            stop,
+        )
+        .await;
         return;
     };
     let handshake = tokio::time::timeout(protocols.header_timeout, tls.acceptor().accept(stream));
@@ -48,29 +60,34 @@ pub(crate) async fn serve(
         },
         _ = stop.changed() => return,
     };
-    let builder = match stream.get_ref().1.alpn_protocol() {
-        Some(ALPN_H2) => &protocols.http2,
-        Some(_) => &protocols.http1,
-        None => &protocols.either,
-    };
-    serve_io(
-        &shared,
-        builder,
-        stream,
-        client,
-        Some(Activity::new()),
-        stop,
-    )
-    .await;
+    let activity = Some(Activity::new());
+    let turns = Turns::default();
+    match stream.get_ref().1.alpn_protocol() {
+        Some(ALPN_H2) => {
+            let stream = Coalesce::new(stream, turns.clone());
+            let builder = &protocols.http2;
+            serve_io(&shared, builder, stream, client, activity, turns, stop).await;
+        }
+        Some(_) => {
+            let builder = &protocols.http1;
+            serve_io(&shared, builder, stream, client, activity, turns, stop).await;
+        }
+        None => {
+            let builder = &protocols.either;
+            serve_io(&shared, builder, stream, client, activity, turns, stop).await;
+        }
+    }
 }
 
-/// Runs hyper on `io`, with the idle timer when there is an `activity` to watch.
+/// Runs hyper on `io`, with the idle timer when there is an `activity` to watch, counting
+/// each poll of the connection in `turns`.
 async fn serve_io<I>(
     shared: &Arc<Shared>,
     builder: &auto::Builder<TokioExecutor>,
     io: I,
     client: SocketAddr,
     activity: Option<Arc<Activity>>,
+    turns: Turns,
     mut stop: watch::Receiver<()>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -90,7 +107,10 @@ async fn serve_io<I>(
     loop {
         tokio::select! {
             // Client resets and protocol errors end one connection; nothing to report.
-            _ = connection.as_mut() => return,
+            _ = std::future::poll_fn(|cx| {
+                turns.next();
+                connection.as_mut().poll(cx)
+            }) => return,
             _ = stop.changed(), if !closing => {
                 connection.as_mut().graceful_shutdown();
                 closing = true;
