@@ -93,10 +93,17 @@ impl Fs for WasiFs {
         if path.is_root() {
             return self.root()?.stat().map(metadata).map_err(error);
         }
-        self.preopen
-            .stat_at(PathFlags::SYMLINK_FOLLOW, &path.relative())
-            .map(metadata)
-            .map_err(error)
+        // Not following first: most paths name no link, and a host without a shortcut
+        // (wasmtime-wasi) follows by opening the path, `fstat` and `close`, where one that
+        // does not follow makes a single `statx`. Only a link costs the second call.
+        let relative = path.relative();
+        let stat = match self.preopen.stat_at(PathFlags::empty(), &relative) {
+            Ok(stat) if stat.type_ == DescriptorType::SymbolicLink => {
+                self.preopen.stat_at(PathFlags::SYMLINK_FOLLOW, &relative)
+            }
+            other => other,
+        };
+        stat.map(metadata).map_err(error)
     }
 
     fn read_dir(
