@@ -296,6 +296,7 @@ fn open_root(root: &std::path::Path, writable: bool) -> anyhow::Result<WasiFiles
     let mut wasi = WasiCtxBuilder::new();
     // Local file operations take microseconds: run them inline rather than paying a
     // thread hand-off to tokio's blocking pool for every stat, open and read.
+    // The stat-at shadow (`stat_at`) relies on this: its fallback must finish at once.
     wasi.allow_blocking_current_thread(true);
     let perms = if writable {
         FsPerms::ReadWrite

@@ -27,6 +27,7 @@
 //! stat needs none.
 
 use std::future::Future;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
 use rustix::fs::{AtFlags, FileType, Statx, StatxFlags, StatxTimestamp};
@@ -50,28 +51,35 @@ pub(crate) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
     linker.allow_shadowing(true);
     linker
         .instance(INSTANCE)?
-        .func_wrap_async("[method]descriptor.stat-at", stat_at)?;
+        .func_wrap("[method]descriptor.stat-at", stat_at)?;
     linker.allow_shadowing(false);
     Ok(())
 }
 
-/// The host function: the fast answer, ready at once, or wasmtime-wasi's.
+/// The host function: the fast answer, or wasmtime-wasi's.
 ///
-/// Async like wasmtime-wasi's own, so its fallback can await whatever wasmtime-wasi does.
-/// A sync shadow that polled wasmtime-wasi's future once would rely on it never pending
-/// (true only while the preopen allows blocking the current thread), and measured no
-/// cheaper: the ready future costs one allocation and a poll.
+/// Sync, where wasmtime-wasi's own is async: an async host function costs a boxed future
+/// and a `block_on` per call, a listing makes one call per entry, and the sync shadow
+/// measured 2.6% less CPU per 1000-entry listing (6 paired rounds, every one lower). The
+/// fallback polls wasmtime-wasi's future once: it is ready at once because the host lets
+/// every preopen block its thread (`runtime::open_root`), so its filesystem work runs inline
+/// rather than on a blocking pool. Were it ever pending, the call traps (the request fails
+/// with a 500 and its instance is dropped) instead of blocking the worker.
 fn stat_at(
     mut store: StoreContextMut<'_, State>,
     (fd, flags, path): (Resource<Descriptor>, PathFlags, String),
-) -> Box<dyn Future<Output = wasmtime::Result<(Answer,)>> + Send + '_> {
+) -> wasmtime::Result<(Answer,)> {
     if let Some(answer) = fast(&store.data().table, &fd, flags, &path) {
-        return Box::new(std::future::ready(Ok((answer,))));
+        return Ok((answer,));
     }
-    Box::new(async move {
-        let answer = wasmtime_wasi_stat_at(store.data_mut().filesystem(), fd, flags, path).await?;
-        Ok((answer,))
-    })
+    let future = wasmtime_wasi_stat_at(store.data_mut().filesystem(), fd, flags, path);
+    let mut cx = Context::from_waker(Waker::noop());
+    match std::pin::pin!(future).poll(&mut cx) {
+        Poll::Ready(answer) => Ok((answer?,)),
+        Poll::Pending => Err(wasmtime::format_err!(
+            "wasmtime-wasi's stat-at did not finish at once: the preopen must allow blocking"
+        )),
+    }
 }
 
 /// wasmtime-wasi's own `stat-at`, as its bindings call it: its error becomes the guest's
@@ -188,7 +196,6 @@ fn datetime(time: &StatxTimestamp, reported: bool, std_rules: bool) -> Option<Da
 mod tests {
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
-    use std::pin::Pin;
 
     use wasmtime::{AsContextMut, Engine, Store};
     use wasmtime_wasi::p2::bindings::filesystem::preopens;
@@ -237,9 +244,7 @@ mod tests {
         ) -> (Answer, bool) {
             let was_fast = fast(&self.store.data().table, fd, flags, path).is_some();
             let params = (Guest::borrow(fd), flags, path.into());
-            let (answer,) = Pin::from(stat_at(self.store.as_context_mut(), params))
-                .await
-                .unwrap();
+            let (answer,) = stat_at(self.store.as_context_mut(), params).unwrap();
             (answer, was_fast)
         }
 
@@ -433,8 +438,7 @@ mod tests {
         // One the guest does not hold is a trap, in both.
         let stale = || Resource::<Descriptor>::new_borrow(12345);
         let params = (stale(), PathFlags::empty(), "file".to_string());
-        let call = stat_at(guest.store.as_context_mut(), params);
-        assert!(Pin::from(call).await.is_err());
+        assert!(stat_at(guest.store.as_context_mut(), params).is_err());
         let mut view = guest.view();
         let wasi = HostDescriptor::stat_at(&mut view, stale(), PathFlags::empty(), "file".into());
         assert!(wasi.await.unwrap_err().downcast().is_err());
