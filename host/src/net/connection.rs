@@ -63,17 +63,18 @@ pub(crate) async fn serve(
     let activity = Some(Activity::new());
     let turns = Turns::default();
     match stream.get_ref().1.alpn_protocol() {
+        // HTTP/2 multiplexes answers, so its writes are worth gathering; HTTP/1.1 sends one
+        // answer at a time, in one write already.
         Some(ALPN_H2) => {
             let stream = Coalesce::new(stream, turns.clone());
             let builder = &protocols.http2;
             serve_io(&shared, builder, stream, client, activity, turns, stop).await;
         }
-        Some(_) => {
-            let builder = &protocols.http1;
-            serve_io(&shared, builder, stream, client, activity, turns, stop).await;
-        }
-        None => {
-            let builder = &protocols.either;
+        alpn => {
+            let builder = match alpn {
+                Some(_) => &protocols.http1,
+                None => &protocols.either,
+            };
             serve_io(&shared, builder, stream, client, activity, turns, stop).await;
         }
     }
