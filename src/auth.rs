@@ -16,11 +16,12 @@
 //!   constant time (`subtle`), without stopping at a match, so neither the lengths nor which
 //!   part was wrong leak through timing.
 
+use crate::header::{HeaderMap, HeaderValue};
 use std::fmt;
 
 use base64::Engine as _;
-use http::header::{HeaderValue, AUTHORIZATION};
-use http::HeaderMap;
+use http::header::AUTHORIZATION;
+
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 

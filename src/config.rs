@@ -12,9 +12,10 @@
 //! the table are ignored. The environment cannot change during an instance's life, so the
 //! component parses it once per instance.
 
+use crate::header::HeaderValue;
 use std::fmt;
 
-use http::header::{HeaderName, HeaderValue};
+use http::header::HeaderName;
 
 use crate::auth::Users;
 use crate::path::SafePath;

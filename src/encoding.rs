@@ -11,8 +11,8 @@
 //! - Choosing: the highest weight among what is available, ties to the caller's order (the
 //!   server's preference), never a coding weighted 0.
 
+use crate::header::HeaderMap;
 use http::header::ACCEPT_ENCODING;
-use http::HeaderMap;
 
 use crate::header::{self, QValue};
 

@@ -2,7 +2,8 @@
 //! stay `pub(crate)`: each fuzz target in `fuzz/` feeds its input to one function here, which
 //! panics if a property fails. Built only with the `memfs` feature (and in tests).
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use crate::header::{HeaderMap, HeaderValue};
+use http::{HeaderName, Method};
 
 use crate::config::Config;
 use crate::encoding;
@@ -91,7 +92,7 @@ const CONDITIONAL: [&str; 6] = [
 /// answers are consistent (a coding chosen is one the client accepts; `*` always matches).
 pub fn headers(get: bool, fields: &[(u8, String)]) {
     let method = if get { Method::GET } else { Method::PUT };
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::default();
     for (which, value) in fields.iter().take(8) {
         if let Ok(value) = HeaderValue::from_str(value) {
             let name = HeaderName::from_static(CONDITIONAL[usize::from(*which) % 6]);
@@ -105,7 +106,7 @@ pub fn headers(get: bool, fields: &[(u8, String)]) {
     if let Some(chosen) = accept.choose(&Coding::PREFERENCE) {
         assert!(!accept.weight(chosen).is_zero());
     }
-    let mut star = HeaderMap::new();
+    let mut star = HeaderMap::default();
     star.insert("if-none-match", HeaderValue::from_static("*"));
     assert_eq!(
         validators::evaluate(&Method::GET, &star, &etag, None),
@@ -123,7 +124,7 @@ pub fn route(data: &[u8]) {
         .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
         .unwrap_or(Method::GET);
     let target = lines.next().unwrap_or("/");
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::default();
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
             if let (Ok(name), Ok(value)) = (

@@ -20,7 +20,10 @@
 //! choice of a listing and the single-page-app rule (`Accept`, `query.rs`, the router).
 
 use http::header::HeaderName;
-use http::HeaderMap;
+
+mod value;
+
+pub(crate) use value::{HeaderMap, HeaderValue};
 
 /// Strips optional whitespace (SP, HTAB) from both ends.
 pub(crate) fn trim_ows(text: &str) -> &str {
@@ -137,10 +140,9 @@ pub(crate) fn weight_of(headers: &HeaderMap, name: &HeaderName, value: &str) -> 
 mod tests {
     use super::*;
     use http::header::ACCEPT;
-    use http::HeaderValue;
 
     fn accept(lines: &[&[u8]]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
+        let mut headers = HeaderMap::default();
         for line in lines {
             headers.append(ACCEPT, HeaderValue::from_bytes(line).unwrap());
         }

@@ -5,8 +5,8 @@
 //! The query uses `application/x-www-form-urlencoded` rules (`+` is a space). Unknown keys
 //! and values fall back to the defaults: a listing link with a typo still shows a listing.
 
+use crate::header::HeaderMap;
 use http::header::ACCEPT;
-use http::HeaderMap;
 
 use crate::header::{self, QValue};
 use crate::order::{Cursor, Order, SortKey};
@@ -91,10 +91,10 @@ pub(crate) fn prefers_json(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use crate::header::HeaderValue;
 
     fn q(target: &str, accept: Option<&str>) -> ListingQuery {
-        let mut headers = HeaderMap::new();
+        let mut headers = HeaderMap::default();
         if let Some(accept) = accept {
             headers.insert(ACCEPT, HeaderValue::from_str(accept).unwrap());
         }

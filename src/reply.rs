@@ -2,8 +2,9 @@
 //! WASI glue turns it into a response, moving the bytes it names and deciding nothing; tests
 //! read it directly.
 
-use http::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, StatusCode};
+use crate::header::{HeaderMap, HeaderValue};
+use http::header::{HeaderName, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::StatusCode;
 
 use crate::encoding::Coding;
 use crate::path::SafePath;
@@ -49,7 +50,7 @@ impl Reply {
     pub(crate) fn new(status: StatusCode) -> Reply {
         Reply {
             status,
-            headers: HeaderMap::new(),
+            headers: HeaderMap::default(),
             body: Body::Empty,
             compress: None,
         }

@@ -5,11 +5,12 @@
 //! never travels in a request, but a `#` that does is cut off with whatever follows, so it can
 //! neither name a file nor reach the query.
 
+use crate::header::HeaderMap;
 use std::cell::{RefCell, RefMut};
 use std::fmt;
 use std::rc::Rc;
 
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 
 use crate::encoding::{self, AcceptEncoding};
 use crate::path::{PathError, SafePath};
@@ -148,11 +149,11 @@ mod tests {
     #[test]
     fn content_length_is_a_plain_decimal() {
         let of = |value: &str| {
-            let mut headers = HeaderMap::new();
+            let mut headers = HeaderMap::default();
             headers.insert("content-length", value.parse().unwrap());
             content_length(&headers)
         };
-        assert_eq!(content_length(&HeaderMap::new()), Ok(None));
+        assert_eq!(content_length(&HeaderMap::default()), Ok(None));
         assert_eq!(of("12"), Ok(Some(12)));
         assert_eq!(of(" 7 "), Ok(Some(7)));
         for bad in ["", "-1", "1e3", "0x10", "1, 1", "18446744073709551616"] {
@@ -179,7 +180,7 @@ mod tests {
             ("/%2e%2e/x", Err(PathError::NotFound), None),
         ];
         for (target, path, query) in cases {
-            let request = Request::new(Method::GET, target, HeaderMap::new());
+            let request = Request::new(Method::GET, target, HeaderMap::default());
             assert_eq!(
                 request
                     .path

@@ -7,8 +7,9 @@
 //! (missing, dot-file, special file, outside the root), 403 only when the host's permissions
 //! refuse, 405 with `Allow` for methods other than GET and HEAD (RFC 9110 §15.5.6).
 
+use crate::header::HeaderValue;
 use http::header::{
-    HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
     ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG,
     LOCATION, VARY, WWW_AUTHENTICATE,

@@ -26,13 +26,14 @@
 //!   Last-Modified is strong in the sense of §8.8.2.2: at least one second before now.
 
 use std::fmt::Write as _;
+
+use crate::header::{HeaderMap, HeaderValue};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{
-    HeaderName, HeaderValue, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE,
-    IF_UNMODIFIED_SINCE,
+    HeaderName, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE,
 };
-use http::{HeaderMap, Method};
+use http::Method;
 
 use crate::fs::Timestamp;
 use crate::header::trim_ows_bytes;

@@ -10,7 +10,7 @@ fn users() -> Users {
 }
 
 fn headers(lines: &[&[u8]]) -> HeaderMap {
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::default();
     for line in lines {
         headers.append(AUTHORIZATION, HeaderValue::from_bytes(line).unwrap());
     }

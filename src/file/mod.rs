@@ -5,11 +5,12 @@
 
 mod representation;
 
+use crate::header::HeaderValue;
 use std::time::SystemTime;
 
 use http::header::{
-    HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-    CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE, VARY,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
+    ETAG, LAST_MODIFIED, RANGE, VARY,
 };
 use http::StatusCode;
 
@@ -48,7 +49,7 @@ pub(crate) fn reply(
         }
         Precondition::Failed => {
             return Reply::new(StatusCode::PRECONDITION_FAILED)
-                .header(CONTENT_LENGTH, HeaderValue::from(0));
+                .header(CONTENT_LENGTH, HeaderValue::from(0u64));
         }
     }
     reply

@@ -1,5 +1,6 @@
+use crate::header::HeaderMap;
 use http::header::{HeaderName, ACCEPT_ENCODING, IF_NONE_MATCH, IF_RANGE};
-use http::{HeaderMap, Method};
+use http::Method;
 
 use super::*;
 use crate::encoding::Coding;
@@ -18,7 +19,7 @@ fn tree() -> MemFs {
 }
 
 fn get(path: &str, headers: &[(HeaderName, &str)]) -> Reply {
-    let mut map = HeaderMap::new();
+    let mut map = HeaderMap::default();
     for (name, value) in headers {
         map.append(name.clone(), HeaderValue::from_str(value).unwrap());
     }

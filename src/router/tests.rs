@@ -1,8 +1,9 @@
+use crate::header::{HeaderMap, HeaderValue};
 use http::header::{
     ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, LAST_MODIFIED,
     LOCATION, VARY,
 };
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 
 use super::route;
 use crate::config::Config;
@@ -28,7 +29,7 @@ fn tree() -> MemFs {
 }
 
 fn req(method: Method, target: &str, headers: &[(&'static str, &str)]) -> Request {
-    let mut map = HeaderMap::new();
+    let mut map = HeaderMap::default();
     for (name, value) in headers {
         map.insert(*name, HeaderValue::from_str(value).unwrap());
     }

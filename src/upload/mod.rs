@@ -27,10 +27,11 @@ pub(crate) mod store;
 #[cfg(test)]
 pub(crate) mod testing;
 
+use crate::header::HeaderValue;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, LOCATION};
+use http::header::{ALLOW, CONTENT_TYPE, LOCATION};
 use http::{Method, StatusCode};
 
 use crate::config::Config;

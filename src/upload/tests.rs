@@ -1,7 +1,8 @@
 //! Uploads through the router, over an in-memory tree that can be written.
 
+use crate::header::{HeaderMap, HeaderValue};
 use http::header::{ALLOW, CONTENT_TYPE, LOCATION};
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 
 use super::testing::{Chunks, MemStore};
 use crate::config::Config;
@@ -23,7 +24,7 @@ fn request(
     headers: &[(&'static str, &str)],
     body: Chunks,
 ) -> Request {
-    let mut map = HeaderMap::new();
+    let mut map = HeaderMap::default();
     for (name, value) in headers {
         map.append(*name, HeaderValue::from_str(value).unwrap());
     }

@@ -29,7 +29,7 @@ proptest! {
             opaque: "5-65537f00".into(),
             weak: false,
         };
-        let mut map = HeaderMap::new();
+        let mut map = HeaderMap::default();
         map.insert(IF_MATCH, value.clone());
         map.insert(IF_NONE_MATCH, value.clone());
         map.insert(IF_RANGE, value);

@@ -28,7 +28,7 @@ fn now() -> SystemTime {
 }
 
 fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
+    let mut map = HeaderMap::default();
     for (name, value) in pairs {
         map.append(*name, HeaderValue::from_str(value).unwrap());
     }
@@ -253,7 +253,7 @@ fn several_field_lines() {
 
 #[test]
 fn obs_text_is_present_but_never_matches() {
-    let mut map = HeaderMap::new();
+    let mut map = HeaderMap::default();
     map.insert(
         IF_NONE_MATCH,
         HeaderValue::from_bytes(b"\"caf\xe9\"").unwrap(),
@@ -264,7 +264,7 @@ fn obs_text_is_present_but_never_matches() {
         evaluate_at(&Method::GET, &map, &tag(), Some(at(MODIFIED)), now()),
         Precondition::Proceed
     );
-    let mut map = HeaderMap::new();
+    let mut map = HeaderMap::default();
     map.insert(IF_MATCH, HeaderValue::from_bytes(b"\"\xff\"").unwrap());
     assert_eq!(
         evaluate_at(&Method::GET, &map, &tag(), Some(at(MODIFIED)), now()),

@@ -23,7 +23,11 @@ use crate::zip;
 
 /// Reads a request body of at most `limit` bytes: a declared length over it is refused
 /// unread, and an undeclared one is cut off as soon as it passes the limit.
-pub(super) fn read(request: IncomingRequest, headers: &http::HeaderMap, limit: u64) -> RequestBody {
+pub(super) fn read(
+    request: IncomingRequest,
+    headers: &crate::header::HeaderMap,
+    limit: u64,
+) -> RequestBody {
     if matches!(crate::request::content_length(headers), Ok(Some(n)) if n > limit) {
         return RequestBody::TooLarge;
     }

@@ -79,11 +79,11 @@ fn read_request(request: &IncomingRequest) -> Request {
         WasiMethod::Other(other) => http::Method::from_bytes(other.to_ascii_uppercase().as_bytes())
             .unwrap_or(http::Method::PATCH),
     };
-    let mut headers = http::HeaderMap::new();
+    let mut headers = crate::header::HeaderMap::default();
     for (name, value) in request.headers().entries() {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_bytes(&value),
+            crate::header::HeaderValue::from_bytes(&value),
         ) {
             headers.append(name, value);
         }
@@ -94,7 +94,7 @@ fn read_request(request: &IncomingRequest) -> Request {
     if router::reads_host(&method) && !headers.contains_key(http::header::HOST) {
         if let Some(host) = request
             .authority()
-            .and_then(|a| http::HeaderValue::from_str(&a).ok())
+            .and_then(|a| crate::header::HeaderValue::from_str(&a).ok())
         {
             headers.insert(http::header::HOST, host);
         }

@@ -17,7 +17,8 @@
 //!   tree walk's rules (dot-files only with `--hidden`, links to directories not followed).
 //! - `If-Match` and `If-None-Match` are checked against the source.
 
-use http::header::{HeaderValue, HOST};
+use crate::header::HeaderValue;
+use http::header::HOST;
 use http::StatusCode;
 
 use crate::config::Config;
@@ -230,9 +231,10 @@ fn copy_member(
 
 #[cfg(test)]
 mod tests {
-    use http::{HeaderMap, Method};
+    use http::Method;
 
     use super::*;
+    use crate::header::HeaderMap;
     use crate::router::route;
     use crate::upload::testing::MemStore;
 
@@ -259,7 +261,7 @@ mod tests {
         target: &str,
         headers: &[(&'static str, &str)],
     ) -> StatusCode {
-        let mut map = HeaderMap::new();
+        let mut map = HeaderMap::default();
         map.insert("host", HeaderValue::from_static("example.test:8000"));
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_str(value).unwrap());

@@ -23,7 +23,8 @@ pub(crate) mod copymove;
 pub(crate) mod multistatus;
 pub(crate) mod propfind;
 
-use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE};
+use crate::header::HeaderValue;
+use http::header::{HeaderName, ALLOW, CONTENT_TYPE};
 use http::{Method, StatusCode};
 
 use crate::config::Config;

@@ -1,4 +1,5 @@
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use crate::header::{HeaderMap, HeaderValue};
+use http::{Method, StatusCode};
 
 use super::*;
 use crate::memfs::MemFs;
@@ -22,7 +23,7 @@ fn config(vars: &[(&str, &str)]) -> Config {
 }
 
 fn dav(method: &str, target: &str, depth: Option<&str>, body: &[u8], config: &Config) -> Reply {
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::default();
     if let Some(depth) = depth {
         headers.insert("depth", HeaderValue::from_str(depth).unwrap());
     }
