@@ -1,8 +1,8 @@
 //! Calendar dates from Unix time, by plain arithmetic on days (proleptic Gregorian, UTC).
 //!
 //! Not `SystemTime`: a file's mtime can be anything a host reports, and converting it must
-//! never panic. XML-RPC's `dateTime.iso8601` values, zip's MS-DOS times and the listings'
-//! RFC 3339 times all use it.
+//! never panic. XML-RPC's `dateTime.iso8601` values, zip's MS-DOS times, the listings'
+//! RFC 3339 times and `Last-Modified` (RFC 9110 §5.6.7) all use it.
 
 /// Days from 0000-03-01 (the start of a 400-year cycle, counting years from March so the
 /// leap day ends each year) to 1970-01-01.
@@ -75,7 +75,6 @@ pub(crate) fn push_rfc3339(out: &mut String, seconds: u64) {
     if t.year > 9999 {
         return;
     }
-    let digits = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
     let [c1, c2] = digits(t.year / 100);
     let [y1, y2] = digits(t.year);
     let [m1, m2] = digits(t.month.into());
@@ -90,9 +89,52 @@ pub(crate) fn push_rfc3339(out: &mut String, seconds: u64) {
     out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
+/// The last two decimal digits of `n`, as ASCII.
+fn digits(n: u64) -> [u8; 2] {
+    [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8]
+}
+
+/// `seconds` after the Unix epoch as an IMF-fixdate (RFC 9110 §5.6.7,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, the form `httpdate` writes), or `None` past the year
+/// 9999. Digits pushed rather than `format!`: a plain GET formats nothing else (see
+/// `header/value.rs` on what its indirect calls cost a fresh instance).
+pub(crate) fn http_date(seconds: u64) -> Option<String> {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = Utc::from_unix(seconds);
+    if t.year > 9999 {
+        return None;
+    }
+    let mut out = String::with_capacity(29);
+    // 1970-01-01 was a Thursday.
+    out.push_str(WEEKDAYS[(seconds / SECONDS_PER_DAY % 7) as usize]);
+    out.push_str(", ");
+    push_digits(&mut out, &[digits(t.day.into())]);
+    out.push(' ');
+    out.push_str(MONTHS[usize::from(t.month - 1)]);
+    out.push(' ');
+    push_digits(&mut out, &[digits(t.year / 100), digits(t.year)]);
+    out.push(' ');
+    push_digits(&mut out, &[digits(t.hour.into())]);
+    out.push(':');
+    push_digits(&mut out, &[digits(t.minute.into())]);
+    out.push(':');
+    push_digits(&mut out, &[digits(t.second.into())]);
+    out.push_str(" GMT");
+    Some(out)
+}
+
+fn push_digits(out: &mut String, pairs: &[[u8; 2]]) {
+    for pair in pairs {
+        out.extend(pair.iter().map(|&b| char::from(b)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{date_from_unix_days, push_rfc3339};
+    use super::{date_from_unix_days, http_date, push_rfc3339};
 
     fn rfc3339(seconds: u64) -> String {
         let mut out = String::new();
@@ -123,6 +165,31 @@ mod tests {
             );
             seconds = seconds * 3 / 2 + 7_919;
         }
+    }
+
+    /// The IMF-fixdate `httpdate` writes, over its whole range, and nothing past it.
+    #[test]
+    fn http_dates_as_httpdate_writes_them() {
+        assert_eq!(
+            http_date(784_111_777).as_deref(),
+            Some("Sun, 06 Nov 1994 08:49:37 GMT")
+        );
+        let mut seconds = 0u64;
+        while seconds < 253_402_300_800 {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+            assert_eq!(
+                http_date(seconds),
+                Some(httpdate::fmt_http_date(t)),
+                "{seconds}"
+            );
+            seconds = seconds * 3 / 2 + 7_919;
+        }
+        assert_eq!(
+            http_date(253_402_300_799).as_deref(),
+            Some("Fri, 31 Dec 9999 23:59:59 GMT")
+        );
+        assert_eq!(http_date(253_402_300_800), None);
+        assert_eq!(http_date(u64::MAX), None);
     }
 
     #[test]

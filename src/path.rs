@@ -107,7 +107,9 @@ impl SafePath {
 
     /// This path with one more (already validated) segment, e.g. an index file name.
     pub(crate) fn join(&self, name: &str) -> Option<SafePath> {
-        let mut joined = SafePath::parse(&format!("/{}", utf8_percent_encode(name, SEGMENT)))
+        let mut text = String::from("/");
+        text.extend(utf8_percent_encode(name, SEGMENT));
+        let mut joined = SafePath::parse(&text)
             .ok()
             .filter(|p| p.segments.len() == 1)?;
         let mut segments = self.segments.clone();

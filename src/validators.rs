@@ -25,8 +25,6 @@
 //! - `If-Range` with a date succeeds only if it equals Last-Modified to the second and that
 //!   Last-Modified is strong in the sense of §8.8.2.2: at least one second before now.
 
-use std::fmt::Write as _;
-
 use crate::header::{HeaderMap, HeaderValue};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -56,7 +54,11 @@ pub(crate) fn etag(size: u64, mtime: Option<Timestamp>, coding: Option<&str>) ->
     let nanos = mtime.map_or(0, |t| {
         u128::from(t.seconds) * 1_000_000_000 + u128::from(t.nanoseconds)
     });
-    let mut tag = format!("{size:x}-{nanos:x}");
+    // Written by hand, not by `format!`: see `push_hex`.
+    let mut tag = String::with_capacity(48);
+    push_hex(&mut tag, u128::from(size), 1);
+    tag.push('-');
+    push_hex(&mut tag, nanos, 1);
     if let Some(coding) = coding {
         tag.push('-');
         // Coding names are tokens; anything else is dropped so the tag stays a valid etagc.
@@ -72,17 +74,37 @@ pub(crate) fn etag(size: u64, mtime: Option<Timestamp>, coding: Option<&str>) ->
 pub(crate) fn weak_etag(digest: &[u8]) -> ETag {
     let mut opaque = String::with_capacity(digest.len() * 2);
     for byte in digest {
-        let _ = write!(opaque, "{byte:02x}");
+        push_hex(&mut opaque, u128::from(*byte), 2);
     }
     ETag { opaque, weak: true }
+}
+
+/// Appends `n` in lower-case hex, zero-padded to `width` digits. A plain GET formats nothing
+/// else, and `format!` would be its only indirect calls (`header/value.rs` says what the
+/// first of those costs a fresh instance).
+fn push_hex(out: &mut String, n: u128, width: u32) {
+    let digits = (128 - n.leading_zeros()).div_ceil(4).max(width);
+    for shift in (0..digits).rev() {
+        let nibble = ((n >> (shift * 4)) & 0xf) as u8;
+        out.push(char::from(if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'a' + nibble - 10
+        }));
+    }
 }
 
 impl ETag {
     /// The `ETag` field value, quoted.
     pub(crate) fn header_value(&self) -> HeaderValue {
-        let weak = if self.weak { "W/" } else { "" };
-        HeaderValue::from_str(&format!("{weak}\"{}\"", self.opaque))
-            .expect("visible ASCII without quotes")
+        let mut quoted = String::with_capacity(self.opaque.len() + 4);
+        if self.weak {
+            quoted.push_str("W/");
+        }
+        quoted.push('"');
+        quoted.push_str(&self.opaque);
+        quoted.push('"');
+        HeaderValue::from_str(&quoted).expect("visible ASCII without quotes")
     }
 }
 

@@ -73,10 +73,9 @@ fn validated(config: &Config, etag: &ETag, modified: Option<SystemTime>, varies:
     let mut reply = Reply::new(StatusCode::OK)
         .header(CACHE_CONTROL, config.cache_control.clone())
         .header(ETAG, etag.header_value());
-    if let Some(modified) = modified {
-        reply
-            .headers
-            .insert(LAST_MODIFIED, header(&httpdate::fmt_http_date(modified)));
+    let seconds = modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    if let Some(date) = seconds.and_then(|s| crate::civil::http_date(s.as_secs())) {
+        reply.headers.insert(LAST_MODIFIED, header(&date));
     }
     if varies {
         reply

@@ -39,6 +39,15 @@ fn eval(method: Method, pairs: &[(&'static str, &str)]) -> Precondition {
     evaluate_at(&method, &headers(pairs), &tag(), Some(at(MODIFIED)), now())
 }
 
+/// Two digits per byte, zero-padded, as `{:02x}` writes them; and the field value quoted.
+#[test]
+fn weak_etag_shape() {
+    let tag = weak_etag(&[0x00, 0x0f, 0xa0, 0xff]);
+    assert_eq!(tag.opaque, "000fa0ff");
+    assert_eq!(tag.header_value(), "W/\"000fa0ff\"");
+    assert_eq!(etag(16, None, None).header_value(), "\"10-0\"");
+}
+
 #[test]
 fn etag_shape() {
     let t = Timestamp {

@@ -146,8 +146,11 @@ fn push_live(out: &mut String, resource: &Resource<'_>, name: &str, value: bool)
         "resourcetype" => {}
         "displayname" => push_escaped(out, resource.name.unwrap_or_default()),
         "getlastmodified" => {
-            if let Some(t) = meta.modified {
-                out.push_str(&httpdate::fmt_http_date(t.to_system_time()));
+            if let Some(date) = meta
+                .modified
+                .and_then(|t| crate::civil::http_date(t.seconds))
+            {
+                out.push_str(&date);
             }
         }
         "getcontentlength" => {
