@@ -75,7 +75,7 @@ pub(crate) fn streams_body(request: &Request, config: &Config) -> bool {
 }
 
 /// Answers one request against `fs`.
-pub(crate) fn route(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+pub(crate) fn route<F: Fs>(request: &Request, fs: &F, config: &Config) -> Reply {
     let head = request.method == Method::HEAD;
     let mut reply = unauthorized(request, config).unwrap_or_else(|| dispatch(request, fs, config));
     if config.cors {
@@ -115,7 +115,7 @@ fn is_preflight(request: &Request, config: &Config) -> bool {
 }
 
 /// The answer for an authorised request.
-fn dispatch(request: &Request, fs: &dyn Fs, config: &Config) -> Reply {
+fn dispatch<F: Fs>(request: &Request, fs: &F, config: &Config) -> Reply {
     let head = request.method == Method::HEAD;
     if is_rpc(request, config) {
         rpc(request, fs, config)
@@ -173,7 +173,7 @@ fn preflight(request: &Request, config: &Config) -> Reply {
 
 /// The reply for a failed GET: the SPA entry point for a browser navigating to a missing
 /// path, the configured 404 page, or the built-in error page.
-fn error(request: &Request, fs: &dyn Fs, config: &Config, status: StatusCode) -> Reply {
+fn error<F: Fs>(request: &Request, fs: &F, config: &Config, status: StatusCode) -> Reply {
     if status != StatusCode::NOT_FOUND {
         return Reply::error(status);
     }
@@ -188,8 +188,8 @@ fn error(request: &Request, fs: &dyn Fs, config: &Config, status: StatusCode) ->
 }
 
 /// A file named in the configuration, served with `status`; `None` if it is not a file.
-fn configured_page(
-    fs: &dyn Fs,
+fn configured_page<F: Fs>(
+    fs: &F,
     config: &Config,
     path: &SafePath,
     status: StatusCode,
@@ -204,7 +204,7 @@ fn accepts_html(request: &Request) -> bool {
     header::weight_of(&request.headers, &ACCEPT, "text/html").is_some_and(|q| !q.is_zero())
 }
 
-fn get(request: &Request, fs: &dyn Fs, config: &Config) -> Result<Reply, StatusCode> {
+fn get<F: Fs>(request: &Request, fs: &F, config: &Config) -> Result<Reply, StatusCode> {
     let path = request.path.as_ref().map_err(PathError::status)?;
     if !config.visibility.shows_path(path) {
         return Err(StatusCode::NOT_FOUND);
@@ -230,9 +230,9 @@ fn redirect_to_dir(path: &SafePath, request: &Request, config: &Config) -> Reply
     Reply::error(StatusCode::MOVED_PERMANENTLY).header(LOCATION, location)
 }
 
-fn directory(
+fn directory<F: Fs>(
     request: &Request,
-    fs: &dyn Fs,
+    fs: &F,
     config: &Config,
     dir: &SafePath,
 ) -> Result<Reply, StatusCode> {
@@ -269,7 +269,7 @@ fn directory(
 }
 
 /// The first configured index file that exists in `dir`.
-fn index_file(fs: &dyn Fs, config: &Config, dir: &SafePath) -> Option<(SafePath, fs::Metadata)> {
+fn index_file<F: Fs>(fs: &F, config: &Config, dir: &SafePath) -> Option<(SafePath, fs::Metadata)> {
     config.index.iter().find_map(|name| {
         let candidate = dir.join(name)?;
         let meta = fs.stat(&candidate).ok().filter(|m| m.kind == Kind::File)?;

@@ -25,9 +25,9 @@ use crate::validators::{self, ETag, Precondition};
 use representation::Representation;
 
 /// The full answer for a GET or HEAD of the file at `path`.
-pub(crate) fn reply(
+pub(crate) fn reply<F: Fs>(
     request: &Request,
-    fs: &dyn Fs,
+    fs: &F,
     config: &Config,
     path: SafePath,
     meta: Metadata,

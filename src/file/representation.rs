@@ -34,9 +34,9 @@ pub(crate) struct Representation {
 }
 
 /// Chooses the representation of the file at `path` (with metadata `meta`) for `request`.
-pub(crate) fn choose(
+pub(crate) fn choose<F: Fs>(
     request: &Request,
-    fs: &dyn Fs,
+    fs: &F,
     config: &Config,
     path: &SafePath,
     meta: Metadata,
@@ -78,8 +78,8 @@ pub(crate) fn choose(
 
 /// The sidecars of `path` that exist as regular files, in codings `wanted` says yes to, in
 /// the server's order of preference.
-fn sidecars(
-    fs: &dyn Fs,
+fn sidecars<F: Fs>(
+    fs: &F,
     path: &SafePath,
     wanted: impl Fn(Coding) -> bool,
 ) -> Vec<(Coding, SafePath, Metadata)> {

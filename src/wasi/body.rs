@@ -268,7 +268,7 @@ impl Sink for WasiSink<'_> {
             return false;
         }
         if len <= SMALL as u64 {
-            return read_small(file, start, len, &mut |chunk| self.stream.put(chunk));
+            return read_small(file, start, len, |chunk| self.stream.put(chunk));
         }
         let Ok(input) = file.read_via_stream(start) else {
             return false;
@@ -365,7 +365,7 @@ fn copy(out: &mut Out, input: &InputStream, len: u64, inspect: &mut dyn FnMut(&[
 
 /// Reads exactly `len` bytes of `file` from `start` with `read` calls (one, unless the host
 /// returns less than asked), handing each to `put`; false if the file shrank or `put` failed.
-fn read_small(file: &Descriptor, start: u64, len: u64, put: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+fn read_small(file: &Descriptor, start: u64, len: u64, mut put: impl FnMut(&[u8]) -> bool) -> bool {
     let mut done = 0;
     while done < len {
         match file.read(len - done, start + done) {
