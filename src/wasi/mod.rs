@@ -26,17 +26,27 @@ struct Component;
 /// What every request of this instance shares, or why it cannot serve.
 type Instance = Result<(Config, fs::WasiFs), String>;
 
-thread_local! {
-    // Boxed so that the empty cell is all zero bytes and lands in `.bss`, on the page the
-    // bindings' constructor flag already dirties. Unboxed, its niche made it `.data`: one
-    // more copy-on-write fault per fresh instance, and under a host that makes an instance
-    // per request (`wasmtime serve`) that fault's TLB shootdown costs more than the parse.
-    static INSTANCE: OnceCell<Box<Instance>> = const { OnceCell::new() };
-}
+/// The instance's state. A plain `static`, not a `thread_local!`: `LocalKey::with` reaches
+/// its slot through a function pointer, an indirect call, and the first indirect call of a
+/// fresh instance is the dearest thing a plain GET did (see `header/value.rs`).
+///
+/// Boxed so that the empty cell is all zero bytes and lands in `.bss`, on the page the
+/// bindings' constructor flag already dirties. Unboxed, its niche made it `.data`: one more
+/// copy-on-write fault per fresh instance, and under a host that makes an instance per
+/// request (`wasmtime serve`) that fault's TLB shootdown costs more than the parse.
+static INSTANCE: OneThread<OnceCell<Box<Instance>>> = OneThread(OnceCell::new());
+
+/// A value only this instance's one thread ever touches.
+struct OneThread<T>(T);
+
+// SAFETY: a wasm32-wasip2 component has no threads: every export call runs on the one
+// thread, one at a time, so nothing can reach the cell concurrently.
+#[allow(unsafe_code)]
+unsafe impl<T> Sync for OneThread<T> {}
 
 impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
     fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-        INSTANCE.with(|cell| match &**cell.get_or_init(|| Box::new(start())) {
+        match &**INSTANCE.0.get_or_init(|| Box::new(start())) {
             Ok((config, fs)) => {
                 let mut request = read_request(&incoming);
                 if let Some(limit) = router::body_limit(&request, config) {
@@ -50,7 +60,7 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
                 eprintln!("sandserve: cannot serve: {reason}");
                 body::send_error(out, Reply::error(http::StatusCode::INTERNAL_SERVER_ERROR));
             }
-        });
+        }
     }
 }
 
