@@ -96,40 +96,33 @@ fn digits(n: u64) -> [u8; 2] {
 
 /// `seconds` after the Unix epoch as an IMF-fixdate (RFC 9110 §5.6.7,
 /// `Sun, 06 Nov 1994 08:49:37 GMT`, the form `httpdate` writes), or `None` past the year
-/// 9999. Digits pushed rather than `format!`: a plain GET formats nothing else (see
+/// 9999. Bytes laid out rather than `format!`'d: a plain GET formats nothing else (see
 /// `header/value.rs` on what its indirect calls cost a fresh instance).
 pub(crate) fn http_date(seconds: u64) -> Option<String> {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    const WEEKDAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
     ];
     let t = Utc::from_unix(seconds);
     if t.year > 9999 {
         return None;
     }
-    let mut out = String::with_capacity(29);
     // 1970-01-01 was a Thursday.
-    out.push_str(WEEKDAYS[(seconds / SECONDS_PER_DAY % 7) as usize]);
-    out.push_str(", ");
-    push_digits(&mut out, &[digits(t.day.into())]);
-    out.push(' ');
-    out.push_str(MONTHS[usize::from(t.month - 1)]);
-    out.push(' ');
-    push_digits(&mut out, &[digits(t.year / 100), digits(t.year)]);
-    out.push(' ');
-    push_digits(&mut out, &[digits(t.hour.into())]);
-    out.push(':');
-    push_digits(&mut out, &[digits(t.minute.into())]);
-    out.push(':');
-    push_digits(&mut out, &[digits(t.second.into())]);
-    out.push_str(" GMT");
-    Some(out)
-}
-
-fn push_digits(out: &mut String, pairs: &[[u8; 2]]) {
-    for pair in pairs {
-        out.extend(pair.iter().map(|&b| char::from(b)));
-    }
+    let [w1, w2, w3] = *WEEKDAYS[(seconds / SECONDS_PER_DAY % 7) as usize];
+    let [n1, n2, n3] = *MONTHS[usize::from(t.month - 1)];
+    let [d1, d2] = digits(t.day.into());
+    let [c1, c2] = digits(t.year / 100);
+    let [y1, y2] = digits(t.year);
+    let [h1, h2] = digits(t.hour.into());
+    let [i1, i2] = digits(t.minute.into());
+    let [s1, s2] = digits(t.second.into());
+    let text = [
+        w1, w2, w3, b',', b' ', d1, d2, b' ', n1, n2, n3, b' ', c1, c2, y1, y2, b' ', h1, h2, b':',
+        i1, i2, b':', s1, s2, b' ', b'G', b'M', b'T',
+    ];
+    // Only ASCII letters, digits and separators were written.
+    std::str::from_utf8(&text).ok().map(str::to_owned)
 }
 
 #[cfg(test)]
