@@ -16,7 +16,6 @@
 //!   constant time (`subtle`), without stopping at a match, so neither the lengths nor which
 //!   part was wrong leak through timing.
 
-use crate::header::{HeaderMap, HeaderValue};
 use std::fmt;
 
 use base64::Engine as _;
@@ -24,6 +23,8 @@ use http::header::AUTHORIZATION;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::header::{HeaderMap, HeaderValue};
 
 /// The longest `Authorization` field considered; longer ones are refused unread.
 pub(crate) const MAX_FIELD: usize = 4096;

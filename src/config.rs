@@ -12,12 +12,12 @@
 //! the table are ignored. The environment cannot change during an instance's life, so the
 //! component parses it once per instance.
 
-use crate::header::HeaderValue;
 use std::fmt;
 
 use http::header::HeaderName;
 
 use crate::auth::Users;
+use crate::header::HeaderValue;
 use crate::path::SafePath;
 use crate::visibility::Visibility;
 

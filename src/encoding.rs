@@ -11,10 +11,9 @@
 //! - Choosing: the highest weight among what is available, ties to the caller's order (the
 //!   server's preference), never a coding weighted 0.
 
-use crate::header::HeaderMap;
 use http::header::ACCEPT_ENCODING;
 
-use crate::header::{self, QValue};
+use crate::header::{self, HeaderMap, QValue};
 
 /// Content codings the server can send, precompressed on disk or made on the fly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,12 +2,12 @@
 //! stay `pub(crate)`: each fuzz target in `fuzz/` feeds its input to one function here, which
 //! panics if a property fails. Built only with the `memfs` feature (and in tests).
 
-use crate::header::{HeaderMap, HeaderValue};
 use http::{HeaderName, Method};
 
 use crate::config::Config;
 use crate::encoding;
 use crate::encoding::Coding;
+use crate::header::{HeaderMap, HeaderValue};
 use crate::memfs::MemFs;
 use crate::path::SafePath;
 use crate::range::{self, Multipart, RangeDecision};

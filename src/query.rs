@@ -5,9 +5,9 @@
 //! The query uses `application/x-www-form-urlencoded` rules (`+` is a space). Unknown keys
 //! and values fall back to the defaults: a listing link with a typo still shows a listing.
 
-use crate::header::HeaderMap;
 use http::header::ACCEPT;
 
+use crate::header::HeaderMap;
 use crate::header::{self, QValue};
 use crate::order::{Cursor, Order, SortKey};
 use crate::request::Request;

@@ -2,11 +2,11 @@
 //! WASI glue turns it into a response, moving the bytes it names and deciding nothing; tests
 //! read it directly.
 
-use crate::header::{HeaderMap, HeaderValue};
 use http::header::{HeaderName, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::StatusCode;
 
 use crate::encoding::Coding;
+use crate::header::{HeaderMap, HeaderValue};
 use crate::path::SafePath;
 use crate::range::Multipart;
 use crate::tree;

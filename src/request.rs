@@ -5,7 +5,6 @@
 //! never travels in a request, but a `#` that does is cut off with whatever follows, so it can
 //! neither name a file nor reach the query.
 
-use crate::header::HeaderMap;
 use std::cell::{RefCell, RefMut};
 use std::fmt;
 use std::rc::Rc;
@@ -13,6 +12,7 @@ use std::rc::Rc;
 use http::{Method, StatusCode};
 
 use crate::encoding::{self, AcceptEncoding};
+use crate::header::HeaderMap;
 use crate::path::{PathError, SafePath};
 
 /// The declared body length (`Content-Length`, RFC 9110 §8.6): `Ok(None)` when there is

@@ -7,7 +7,6 @@
 //! (missing, dot-file, special file, outside the root), 403 only when the host's permissions
 //! refuse, 405 with `Allow` for methods other than GET and HEAD (RFC 9110 §15.5.6).
 
-use crate::header::HeaderValue;
 use http::header::{
     ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
@@ -22,6 +21,7 @@ use crate::config::Config;
 use crate::file;
 use crate::fs::{self, Fs, FsError, Kind};
 use crate::header;
+use crate::header::HeaderValue;
 use crate::listing;
 use crate::page;
 use crate::path::{PathError, SafePath};

@@ -25,7 +25,6 @@
 //! - `If-Range` with a date succeeds only if it equals Last-Modified to the second and that
 //!   Last-Modified is strong in the sense of §8.8.2.2: at least one second before now.
 
-use crate::header::{HeaderMap, HeaderValue};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{
@@ -35,6 +34,7 @@ use http::Method;
 
 use crate::fs::Timestamp;
 use crate::header::trim_ows_bytes;
+use crate::header::{HeaderMap, HeaderValue};
 
 /// An entity tag: its opaque part, without quotes, and whether it is weak. Only [`etag`] and
 /// [`weak_etag`] build one, so the opaque part is always visible ASCII without `"`, and

@@ -5,7 +5,6 @@
 
 mod representation;
 
-use crate::header::HeaderValue;
 use std::time::SystemTime;
 
 use http::header::{
@@ -16,6 +15,7 @@ use http::StatusCode;
 
 use crate::config::Config;
 use crate::fs::{Fs, Metadata};
+use crate::header::HeaderValue;
 use crate::mime;
 use crate::path::SafePath;
 use crate::range::{self, Multipart, RangeDecision};

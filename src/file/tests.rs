@@ -1,9 +1,9 @@
-use crate::header::HeaderMap;
 use http::header::{HeaderName, ACCEPT_ENCODING, IF_NONE_MATCH, IF_RANGE};
 use http::Method;
 
 use super::*;
 use crate::encoding::Coding;
+use crate::header::HeaderMap;
 use crate::memfs::MemFs;
 use crate::sink::testing::VecSink;
 

@@ -1,4 +1,3 @@
-use crate::header::{HeaderMap, HeaderValue};
 use http::header::{
     ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, LAST_MODIFIED,
     LOCATION, VARY,
@@ -8,6 +7,7 @@ use http::{Method, StatusCode};
 use super::route;
 use crate::config::Config;
 use crate::fs::Timestamp;
+use crate::header::{HeaderMap, HeaderValue};
 use crate::memfs::MemFs;
 use crate::path::SafePath;
 use crate::reply::{Body, Reply};

@@ -27,7 +27,6 @@ pub(crate) mod store;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use crate::header::HeaderValue;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -36,6 +35,7 @@ use http::{Method, StatusCode};
 
 use crate::config::Config;
 use crate::fs::{Fs, Store, WriteError};
+use crate::header::HeaderValue;
 use crate::listing::push_json_string;
 use crate::path::{PathError, SafePath};
 use crate::query::prefers_json;

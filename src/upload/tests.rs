@@ -1,11 +1,11 @@
 //! Uploads through the router, over an in-memory tree that can be written.
 
-use crate::header::{HeaderMap, HeaderValue};
 use http::header::{ALLOW, CONTENT_TYPE, LOCATION};
 use http::{Method, StatusCode};
 
 use super::testing::{Chunks, MemStore};
 use crate::config::Config;
+use crate::header::{HeaderMap, HeaderValue};
 use crate::memfs::MemFs;
 use crate::reply::{Body, Reply};
 use crate::request::BodyError;

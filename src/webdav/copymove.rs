@@ -17,12 +17,12 @@
 //!   tree walk's rules (dot-files only with `--hidden`, links to directories not followed).
 //! - `If-Match` and `If-None-Match` are checked against the source.
 
-use crate::header::HeaderValue;
 use http::header::HOST;
 use http::StatusCode;
 
 use crate::config::Config;
 use crate::fs::{Fs, FsError, Kind, Metadata, Store, WriteError};
+use crate::header::HeaderValue;
 use crate::path::SafePath;
 use crate::reply::Reply;
 use crate::request::Request;

@@ -23,12 +23,12 @@ pub(crate) mod copymove;
 pub(crate) mod multistatus;
 pub(crate) mod propfind;
 
-use crate::header::HeaderValue;
 use http::header::{HeaderName, ALLOW, CONTENT_TYPE};
 use http::{Method, StatusCode};
 
 use crate::config::Config;
 use crate::fs::{Fs, FsError, Kind};
+use crate::header::HeaderValue;
 use crate::path::PathError;
 use crate::reply::{Body, Reply};
 use crate::request::{Request, RequestBody};

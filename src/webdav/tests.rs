@@ -1,7 +1,7 @@
-use crate::header::{HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 
 use super::*;
+use crate::header::{HeaderMap, HeaderValue};
 use crate::memfs::MemFs;
 use crate::router::route;
 use crate::sink::testing::VecSink;
