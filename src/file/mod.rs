@@ -14,7 +14,7 @@ use http::header::{
 use http::StatusCode;
 
 use crate::config::Config;
-use crate::fs::{Fs, Metadata};
+use crate::fs::{Fs, Metadata, Timestamp};
 use crate::header::HeaderValue;
 use crate::mime;
 use crate::path::SafePath;
@@ -40,7 +40,7 @@ pub(crate) fn reply<F: Fs>(
     );
     // Last-Modified is the requested file's: a sidecar is a copy of it, made at any time.
     let modified = meta.modified.map(|t| t.to_system_time());
-    let mut reply = validated(config, &etag, modified, chosen.varies);
+    let mut reply = validated(config, &etag, meta.modified, chosen.varies);
     match validators::evaluate(&request.method, &request.headers, &etag, modified) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
@@ -69,12 +69,11 @@ pub(crate) fn reply<F: Fs>(
 }
 
 /// The headers every answer about a representation carries, 304 included (§15.4.5).
-fn validated(config: &Config, etag: &ETag, modified: Option<SystemTime>, varies: bool) -> Reply {
+fn validated(config: &Config, etag: &ETag, modified: Option<Timestamp>, varies: bool) -> Reply {
     let mut reply = Reply::new(StatusCode::OK)
         .header(CACHE_CONTROL, config.cache_control.clone())
         .header(ETAG, etag.header_value());
-    let seconds = modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    if let Some(date) = seconds.and_then(|s| crate::civil::http_date(s.as_secs())) {
+    if let Some(date) = modified.and_then(|t| crate::civil::http_date(t.seconds)) {
         reply.headers.insert(LAST_MODIFIED, header(&date));
     }
     if varies {

@@ -43,8 +43,8 @@ fn allowed(byte: u8) -> bool {
 }
 
 /// Readable as text: HTAB, SP and visible ASCII (what `http` calls `to_str`-able).
-fn visible(byte: u8) -> bool {
-    byte == b'\t' || (0x20..0x7f).contains(&byte)
+const fn visible(byte: u8) -> bool {
+    byte == b'\t' || (byte >= 0x20 && byte < 0x7f)
 }
 
 impl HeaderValue {
@@ -54,10 +54,7 @@ impl HeaderValue {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            assert!(
-                bytes[i] == b'\t' || (bytes[i] >= 0x20 && bytes[i] < 0x7f),
-                "invalid header value"
-            );
+            assert!(visible(bytes[i]), "invalid header value");
             i += 1;
         }
         HeaderValue(Bytes::Static(bytes))
@@ -159,12 +156,6 @@ impl PartialEq<str> for HeaderValue {
 
 impl PartialEq<&str> for HeaderValue {
     fn eq(&self, other: &&str) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<HeaderValue> for &str {
-    fn eq(&self, other: &HeaderValue) -> bool {
         self.as_bytes() == other.as_bytes()
     }
 }
