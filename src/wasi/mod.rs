@@ -10,9 +10,8 @@
 mod bindings;
 mod body;
 mod fs;
+mod instance;
 mod upload;
-
-use std::cell::OnceCell;
 
 use wasi::http::types::{IncomingRequest, Method as WasiMethod, ResponseOutparam};
 
@@ -23,30 +22,9 @@ use crate::router;
 
 struct Component;
 
-/// What every request of this instance shares, or why it cannot serve.
-type Instance = Result<(Config, fs::WasiFs), String>;
-
-/// The instance's state. A plain `static`, not a `thread_local!`: `LocalKey::with` reaches
-/// its slot through a function pointer, an indirect call, and the first indirect call of a
-/// fresh instance is the dearest thing a plain GET did (see `header/value.rs`).
-///
-/// Boxed so that the empty cell is all zero bytes and lands in `.bss`, on the page the
-/// bindings' constructor flag already dirties. Unboxed, its niche made it `.data`: one more
-/// copy-on-write fault per fresh instance, and under a host that makes an instance per
-/// request (`wasmtime serve`) that fault's TLB shootdown costs more than the parse.
-static INSTANCE: OneThread<OnceCell<Box<Instance>>> = OneThread(OnceCell::new());
-
-/// A value only this instance's one thread ever touches.
-struct OneThread<T>(T);
-
-// SAFETY: a wasm32-wasip2 component has no threads: every export call runs on the one
-// thread, one at a time, so nothing can reach the cell concurrently.
-#[allow(unsafe_code)]
-unsafe impl<T> Sync for OneThread<T> {}
-
 impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
     fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-        match &**INSTANCE.0.get_or_init(|| Box::new(start())) {
+        match instance::get(start) {
             Ok((config, fs)) => {
                 let mut request = read_request(&incoming);
                 if let Some(limit) = router::body_limit(&request, config) {
@@ -65,7 +43,7 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
 }
 
 /// Parses the configuration and finds the root: once per instance.
-fn start() -> Instance {
+fn start() -> instance::Instance {
     let config = Config::from_vars(std::env::vars()).map_err(|e| e.to_string())?;
     let fs = fs::WasiFs::open().map_err(|_| "no directory is mounted at /".to_owned())?;
     Ok((config, fs))
