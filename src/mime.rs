@@ -24,7 +24,9 @@ pub(crate) fn content_type(name: &str) -> Cow<'static, str> {
         },
     };
     if is_textual(&essence) {
-        format!("{essence}; charset=utf-8").into()
+        // Joined, not `format!`: formatting calls through a vtable, and the first indirect
+        // call of a fresh instance costs it a fault (see `header/value.rs`).
+        [&*essence, "; charset=utf-8"].concat().into()
     } else {
         essence
     }

@@ -221,7 +221,8 @@ fn get<F: Fs>(request: &Request, fs: &F, config: &Config) -> Result<Reply, Statu
 
 /// `/dir` -> `301 /dir/`, keeping the query so links relative to the page still work.
 fn redirect_to_dir(path: &SafePath, request: &Request, config: &Config) -> Reply {
-    let mut location = format!("{}{}", config.base_path, path.to_url(true));
+    // Joined, not `format!`, like `reply::error_page`.
+    let mut location = [config.base_path.as_str(), &path.to_url(true)].concat();
     if let Some(query) = &request.query {
         location.push('?');
         location.push_str(query);

@@ -217,6 +217,17 @@ fn error_pages_name_no_paths() {
     assert!(!page.contains("secret-name"));
 }
 
+#[test]
+fn an_error_page_names_code_and_reason_in_title_and_heading() {
+    let page = crate::reply::error_page(StatusCode::NOT_FOUND);
+    assert!(page.starts_with("<!DOCTYPE html>\n"), "{page}");
+    assert!(page.contains("<title>404 Not Found</title>"), "{page}");
+    assert!(page.contains("<h1>404 Not Found</h1>"), "{page}");
+    assert!(page.ends_with("</html>\n"), "{page}");
+    let unnamed = crate::reply::error_page(StatusCode::from_u16(599).unwrap());
+    assert!(unnamed.contains("<h1>599 Error</h1>"), "{unnamed}");
+}
+
 fn with(config: Config, method: Method, target: &str, headers: &[(&'static str, &str)]) -> Reply {
     route(&req(method, target, headers), &tree(), &config)
 }
