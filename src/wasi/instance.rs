@@ -7,9 +7,13 @@
 //! read-only, and the write that follows must replace a present mapping: a copy plus a TLB
 //! shootdown that interrupts the other cores. If the first touch is a write, the page is copied
 //! in one fault with nothing to shoot down. The statics a request writes (this cell and the
-//! allocator's state) sit together in `.bss`, 692 bytes in all, on one page; so [`get`] writes
-//! a byte of the cell before anything reads that page. Measured under `wasmtime serve` in
-//! issue 22: about 30 us of CPU per request.
+//! allocator's state) sit together in `.bss`, about 700 bytes in all, so on one page as long
+//! as the linker does not happen to start `.bss` in a page's last 700 bytes; [`get`] writes a
+//! byte of the cell before anything reads that page. The configuration is read straight from
+//! wasi:cli for the same reason (see `start` in `mod.rs`). Measured under `wasmtime serve` in
+//! issue 22: about 30 us of CPU per request. To check a build, count the faults of a fresh
+//! instance with `perf record -e exceptions:page_fault_user`: none should have
+//! `error_code=0x7` (a write to a page mapped read-only).
 //!
 //! For the same reason the bindings leave out wit-bindgen's run-constructors-once flag, which
 //! every export read before any of our code ran. The constructors (the linker's

@@ -44,7 +44,11 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
 
 /// Parses the configuration and finds the root: once per instance.
 fn start() -> instance::Instance {
-    let config = Config::from_vars(std::env::vars()).map_err(|e| e.to_string())?;
+    // Straight from wasi:cli, not `std::env::vars()`: wasi-libc would copy the list into C
+    // strings first and write its `environ` pointer, a static in `.data` that shares no page
+    // with the instance cell (see `instance.rs` on first touches).
+    let vars = wasi::cli::environment::get_environment();
+    let config = Config::from_vars(vars).map_err(|e| e.to_string())?;
     let fs = fs::WasiFs::open().map_err(|_| "no directory is mounted at /".to_owned())?;
     Ok((config, fs))
 }
