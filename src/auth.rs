@@ -20,7 +20,6 @@ use std::fmt;
 
 use base64::Engine as _;
 use http::header::AUTHORIZATION;
-
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 

@@ -133,12 +133,9 @@ impl SafePath {
     pub(crate) fn with_suffix(&self, suffix: &str) -> Option<SafePath> {
         let (last, parents) = self.segments.split_last()?;
         let mut segments = parents.to_vec();
-        // Concatenated, not format!: this runs on every GET that accepts a coding, and
-        // format! is an indirect call (see `header/value.rs`).
-        let mut name = String::with_capacity(last.len() + suffix.len());
-        name.push_str(last);
-        name.push_str(suffix);
-        segments.push(name);
+        // Joined, not `format!`: this runs on every GET that accepts a coding, and formatting
+        // calls through a vtable (see `header/value.rs`).
+        segments.push([last.as_str(), suffix].concat());
         Some(SafePath {
             segments,
             trailing_slash: false,

@@ -7,8 +7,7 @@
 
 use http::header::ACCEPT;
 
-use crate::header::HeaderMap;
-use crate::header::{self, QValue};
+use crate::header::{self, HeaderMap, QValue};
 use crate::order::{Cursor, Order, SortKey};
 use crate::request::Request;
 

@@ -33,8 +33,7 @@ use http::header::{
 use http::Method;
 
 use crate::fs::Timestamp;
-use crate::header::trim_ows_bytes;
-use crate::header::{HeaderMap, HeaderValue};
+use crate::header::{trim_ows_bytes, HeaderMap, HeaderValue};
 
 /// An entity tag: its opaque part, without quotes, and whether it is weak. Only [`etag`] and
 /// [`weak_etag`] build one, so the opaque part is always visible ASCII without `"`, and
