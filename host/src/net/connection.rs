@@ -8,8 +8,9 @@
 //!   ClientHello is closed. A failed handshake (plaintext HTTP, garbage, a client that gives
 //!   up) closes that connection only.
 //! - HTTP/2 limits are set on purpose in `protocols` (RFC 9113 §6.5.2); here, the connection
-//!   is closed once no request has run for the header timeout (`idle`), and its writes are
-//!   gathered (`coalesce`).
+//!   is closed once no request has run for the header timeout (`idle`).
+//! - Writes wait for the connection's next turn, so that the answers the worker makes
+//!   meanwhile go out together (`coalesce`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::net::coalesce::{Coalesce, Turns};
+use crate::net::coalesce::{Coalesce, Deferred, Turns};
 use crate::net::idle_timeout::Activity;
 use crate::net::shared::{respond, Shared};
 use crate::net::tls::ALPN_H2;
@@ -38,17 +39,9 @@ pub(crate) async fn serve(
 ) {
     let protocols = &shared.protocols;
     let Some(tls) = &protocols.tls else {
-        let builder = &protocols.http1;
-        serve_io(
-            &shared,
-            builder,
-            stream,
-            client,
-            None,
-            Turns::default(),
-            stop,
-        )
-        .await;
+        let (builder, turns) = (&protocols.http1, Turns::default());
+        let stream = Deferred::new(stream, turns.clone());
+        serve_io(&shared, builder, stream, client, None, turns, stop).await;
         return;
     };
     let handshake = tokio::time::timeout(protocols.header_timeout, tls.acceptor().accept(stream));
@@ -63,8 +56,8 @@ pub(crate) async fn serve(
     let activity = Some(Activity::new());
     let turns = Turns::default();
     match stream.get_ref().1.alpn_protocol() {
-        // HTTP/2 multiplexes answers, so its writes are worth gathering; HTTP/1.1 sends one
-        // answer at a time, in one write already.
+        // HTTP/2 multiplexes answers, so its writes are gathered too; HTTP/1.1 writes each
+        // answer whole, in one write already, so it is only put off (see `coalesce`).
         Some(ALPN_H2) => {
             let stream = Coalesce::new(stream, turns.clone());
             let builder = &protocols.http2;
@@ -75,6 +68,7 @@ pub(crate) async fn serve(
                 Some(_) => &protocols.http1,
                 None => &protocols.either,
             };
+            let stream = Deferred::new(stream, turns.clone());
             serve_io(&shared, builder, stream, client, activity, turns, stop).await;
         }
     }
