@@ -459,3 +459,30 @@ fn public_entry_points_use_the_clock() {
         Some(at(MODIFIED))
     ));
 }
+
+/// Reading the clock is a host call: only a date compared with it asks for it.
+#[test]
+fn the_clock_is_read_only_for_a_date_to_check() {
+    let unread = || -> SystemTime { panic!("the clock was read") };
+    let plain = headers(&[("if-none-match", "\"other\"")]);
+    let modified = Some(at(MODIFIED));
+    assert_eq!(
+        evaluate_at(&Method::GET, &plain, &tag(), modified, unread),
+        Precondition::Proceed
+    );
+    assert!(if_range_allows_at(&plain, &tag(), modified, unread));
+    let tagged = headers(&[("if-range", TAG)]);
+    assert!(if_range_allows_at(&tagged, &tag(), modified, unread));
+    // A date to check does read it.
+    let dated = headers(&[("if-modified-since", DATE)]);
+    let mut read = false;
+    let clock = || {
+        read = true;
+        now()
+    };
+    assert_eq!(
+        evaluate_at(&Method::GET, &dated, &tag(), modified, clock),
+        Precondition::NotModified
+    );
+    assert!(read);
+}
