@@ -66,8 +66,9 @@ fn name_order_folds_case_beyond_ascii() {
 
 #[test]
 fn comparing_unkeyed_agrees_with_comparing_keys() {
-    // ASCII names fold by a shortcut, others through Unicode: the two must agree. Keys
-    // compare 8-byte prefixes first, which the names around that length check.
+    // ASCII names fold by a shortcut, others through Unicode: the two must agree, and agree
+    // with comparing the whole lower-cased names. Keys compare 16-byte prefixes first, which
+    // the names around that length check.
     let mut entries = sample();
     for name in [
         "Éb",
@@ -86,6 +87,13 @@ fn comparing_unkeyed_agrees_with_comparing_keys() {
         "abcdefghi",
         "abcdefgé",
         "abcdefgÉa",
+        "file-1000000.txt",
+        "File-1000000.txt",
+        "file-1000000.txtx",
+        "file-1000000.tx",
+        "file-1000000.txé",
+        "file-1000000.txÉ",
+        "file-10000000.txt",
     ] {
         entries.push(entry(name, Kind::File, 100, 50));
     }
@@ -94,6 +102,20 @@ fn comparing_unkeyed_agrees_with_comparing_keys() {
             for a in &entries {
                 for b in &entries {
                     let (ka, kb) = (Key::of(a, sort), Key::of(b, sort));
+                    let lower = |name: &str| {
+                        name.chars()
+                            .flat_map(char::to_lowercase)
+                            .collect::<String>()
+                    };
+                    let whole = ka.file.cmp(&kb.file).then(directed(
+                        (ka.primary, lower(&a.name), &a.name).cmp(&(
+                            kb.primary,
+                            lower(&b.name),
+                            &b.name,
+                        )),
+                        order,
+                    ));
+                    assert_eq!(compare(&ka, &kb, order), whole, "{} {}", a.name, b.name);
                     assert_eq!(
                         ka.cmp_unkeyed(order, kb.file, kb.primary, &kb.name),
                         compare(&ka, &kb, order),
