@@ -10,6 +10,7 @@
 //! A listing's validator ([`etag`]) is a digest of everything the page shows, computed from
 //! the entries before the page is rendered, so a revalidation that matches skips rendering.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use percent_encoding::utf8_percent_encode;
@@ -104,12 +105,15 @@ pub(crate) fn render_html(
     if !dir.is_root() {
         html.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
-    // One buffer for every row's link, not an allocation per entry.
-    let mut href = String::new();
     for entry in entries {
-        href.clear();
-        href.extend(utf8_percent_encode(&entry.name, SEGMENT));
-        entry_row(&mut html, &href, &entry.name, entry.meta, entry.symlink);
+        // Most names need no encoding: then the link is the name, and so is the text,
+        // since `SEGMENT` encodes each character HTML escapes.
+        let href = Cow::from(utf8_percent_encode(&entry.name, SEGMENT));
+        let text = match href {
+            Cow::Borrowed(_) => Text::Plain(&entry.name),
+            Cow::Owned(_) => Text::Raw(&entry.name),
+        };
+        entry_row(&mut html, &href, text, entry.meta, entry.symlink);
     }
     html.push_str("</tbody>\n</table>\n");
     if page.before > 0 || page.next.is_some() {
@@ -205,7 +209,7 @@ pub(crate) fn render_search_html(dir: &SafePath, term: &str, found: &Found, base
         entry_row(
             &mut html,
             &href,
-            shown.trim_end_matches('/'),
+            Text::Raw(shown.trim_end_matches('/')),
             hit.meta,
             hit.symlink,
         );
@@ -273,17 +277,29 @@ fn column_heads(html: &mut String, query: &ListingQuery) {
     html.push_str("</tr></thead>\n<tbody>\n");
 }
 
+/// A name to show as a row's text.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    /// To be escaped.
+    Raw(&'a str),
+    /// Holds nothing HTML escapes.
+    Plain(&'a str),
+}
+
 /// One row: the name linked to `href` (already percent-encoded), the size in human units
 /// with the exact bytes in a `title`, and the modification time as people read it
 /// (`2026-11-30 10:57`, UTC) with the exact RFC 3339 value in a `title`.
-fn entry_row(html: &mut String, href: &str, name: &str, meta: Metadata, symlink: bool) {
+fn entry_row(html: &mut String, href: &str, name: Text<'_>, meta: Metadata, symlink: bool) {
     let slash = if meta.kind == Kind::Dir { "/" } else { "" };
     // Literal pieces are pushed, not formatted: `write!` costs a formatter pass per row.
     html.push_str("<tr><td><a href=\"");
     html.push_str(href);
     html.push_str(slash);
     html.push_str("\">");
-    push_escaped(html, name);
+    match name {
+        Text::Raw(name) => push_escaped(html, name),
+        Text::Plain(name) => html.push_str(name),
+    }
     html.push_str(slash);
     html.push_str("</a>");
     if symlink {
