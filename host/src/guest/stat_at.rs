@@ -26,13 +26,14 @@
 //! leaves them out of `stx_mask`). Like wasmtime-wasi's, it checks no permission bits:
 //! stat needs none.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
 use rustix::fs::{AtFlags, FileType, Statx, StatxFlags, StatxTimestamp};
 use rustix::io::Errno;
-use wasmtime::component::{Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource, ResourceTable, WasmStr};
 use wasmtime::StoreContextMut;
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemCtxView, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
@@ -51,7 +52,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
     linker.allow_shadowing(true);
     linker
         .instance(INSTANCE)?
-        .func_wrap("[method]descriptor.stat-at", stat_at)?;
+        .func_wrap("[method]descriptor.stat-at", stat_at::<WasmStr>)?;
     linker.allow_shadowing(false);
     Ok(())
 }
@@ -65,13 +66,15 @@ pub(crate) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
 /// every preopen block its thread (`runtime::open_root`), so its filesystem work runs inline
 /// rather than on a blocking pool. Were it ever pending, the call traps (the request fails
 /// with a 500 and its instance is dropped) instead of blocking the worker.
-fn stat_at(
+fn stat_at<P: PathText>(
     mut store: StoreContextMut<'_, State>,
-    (fd, flags, path): (Resource<Descriptor>, PathFlags, String),
+    (fd, flags, path): (Resource<Descriptor>, PathFlags, P),
 ) -> wasmtime::Result<(Answer,)> {
-    if let Some(answer) = fast(&store.data().table, &fd, flags, &path) {
+    let name = path.text(&store)?;
+    if let Some(answer) = fast(&store.data().table, &fd, flags, &name) {
         return Ok((answer,));
     }
+    let path = name.into_owned();
     let future = wasmtime_wasi_stat_at(store.data_mut().filesystem(), fd, flags, path);
     let mut cx = Context::from_waker(Waker::noop());
     match std::pin::pin!(future).poll(&mut cx) {
@@ -79,6 +82,27 @@ fn stat_at(
         Poll::Pending => Err(wasmtime::format_err!(
             "wasmtime-wasi's stat-at did not finish at once: the preopen must allow blocking"
         )),
+    }
+}
+
+/// A path as the host function receives it.
+trait PathText {
+    fn text<'a>(&self, store: &'a StoreContextMut<'_, State>) -> wasmtime::Result<Cow<'a, str>>;
+}
+
+/// Where the guest wrote it: read in place (after the canonical ABI's UTF-8 check), so the
+/// fast path, a listing's thousand calls, copies no name.
+impl PathText for WasmStr {
+    fn text<'a>(&self, store: &'a StoreContextMut<'_, State>) -> wasmtime::Result<Cow<'a, str>> {
+        self.to_str(store)
+    }
+}
+
+/// The tests' paths, which no guest wrote.
+#[cfg(test)]
+impl PathText for String {
+    fn text<'a>(&self, _: &'a StoreContextMut<'_, State>) -> wasmtime::Result<Cow<'a, str>> {
+        Ok(Cow::Owned(self.clone()))
     }
 }
 
@@ -243,7 +267,7 @@ mod tests {
             path: &str,
         ) -> (Answer, bool) {
             let was_fast = fast(&self.store.data().table, fd, flags, path).is_some();
-            let params = (Guest::borrow(fd), flags, path.into());
+            let params = (Guest::borrow(fd), flags, path.to_string());
             let (answer,) = stat_at(self.store.as_context_mut(), params).unwrap();
             (answer, was_fast)
         }
