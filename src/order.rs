@@ -92,7 +92,7 @@ pub(crate) struct Key {
     pub(crate) primary: Primary,
     pub(crate) name: String,
     /// The folded name, where it differs from the name: most names have no upper case, and
-    /// a copy of each was a fifth of a listing's allocations.
+    /// a copy of each was one of the two allocations an entry cost the guest.
     folded: Option<Box<str>>,
     /// The folded name's first 16 bytes, big-endian, zero-padded: ordered as the names are,
     /// so most comparisons in a sort end at one integer compare instead of a `memcmp` (names
