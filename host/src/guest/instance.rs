@@ -91,6 +91,8 @@ impl Warm {
     {
         self.served += 1;
         self.store.data_mut().cpu.restart(progress);
+        // A file stat'ed in an earlier request is opened by asking again.
+        self.store.data_mut().stated.forget();
         self.store.set_epoch_deadline(1);
         let http = self.store.data_mut();
         let request = http.http().new_incoming_request(Scheme::Http, request)?;

@@ -1,8 +1,8 @@
 //! The sandbox: the engine and the compiled component (`runtime`, `compile_cache`), the guest
 //! instances that run requests and are kept warm between them (`instance`, `state`,
 //! `idle_set`, `heap`), one request's run through an instance and its response body (`call`,
-//! `body`, `progress`, `failure`), and the host's own directory listing and `stat-at` for the
-//! guest (`readdir`, `stat_at`). The network side runs requests through `runtime`, and takes
+//! `body`, `progress`, `failure`), and the host's own directory listing, `stat-at` and
+//! `open-at` for the guest (`readdir`, `stat_at`, `open_at`). The network side runs requests through `runtime`, and takes
 //! only the default cache directory from `compile_cache` and the byte counts from `progress`.
 
 mod body;
@@ -12,6 +12,7 @@ mod failure;
 mod heap;
 mod idle_set;
 mod instance;
+mod open_at;
 pub(crate) mod progress;
 mod readdir;
 pub(crate) mod runtime;

@@ -31,8 +31,8 @@ use crate::guest::idle_set::{self, IdleSet};
 use crate::guest::instance::{Recipe, ResponseSender, ReusePolicy, Warm};
 use crate::guest::progress::{Counted, Progress};
 use crate::guest::readdir;
-use crate::guest::stat_at;
 use crate::guest::state::State;
+use crate::guest::{open_at, stat_at};
 use crate::limits::{self, Limits, EPOCH_TICK};
 
 /// The compiled component and everything needed to run one request in it.
@@ -72,6 +72,7 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wasm_error)?;
         readdir::add_to_linker(&mut linker).map_err(wasm_error)?;
         stat_at::add_to_linker(&mut linker).map_err(wasm_error)?;
+        open_at::add_to_linker(&mut linker).map_err(wasm_error)?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)

@@ -12,7 +12,8 @@
 //! empty, no `/`, not `.` or `..`, no NUL). If that name is a symlink and following was
 //! asked, or the lookup failed in a way other than the name being absent, or `statx` is
 //! unavailable, wasmtime-wasi's own `stat-at` answers, unchanged. It shadows only `stat-at`
-//! in the linker; the component does not change.
+//! in the linker; the component does not change. A regular file found on the fast path is
+//! remembered for the `open-at` that usually follows (`open_at`).
 //!
 //! The sandbox is unchanged: the fast path looks up one name inside the directory the
 //! descriptor names, without following a link, so it cannot leave that directory; every
@@ -70,11 +71,27 @@ fn stat_at<P: PathText>(
     mut store: StoreContextMut<'_, State>,
     (fd, flags, path): (Resource<Descriptor>, PathFlags, P),
 ) -> wasmtime::Result<(Answer,)> {
+    let mut stated = std::mem::take(&mut store.data_mut().stated);
     let name = path.text(&store)?;
-    if let Some(answer) = fast(&store.data().table, &fd, flags, &name) {
+    let answer = fast(&store.data().table, &fd, flags, &name);
+    // What `open_at` may open next without asking the kernel its type again.
+    match &answer {
+        Some(Ok(stat)) if stat.type_ == DescriptorType::RegularFile => {
+            stated.record(fd.rep(), &name);
+        }
+        _ => stated.forget(),
+    }
+    let path = match answer {
+        Some(_) => {
+            drop(name);
+            String::new()
+        }
+        None => name.into_owned(),
+    };
+    store.data_mut().stated = stated;
+    if let Some(answer) = answer {
         return Ok((answer,));
     }
-    let path = name.into_owned();
     let future = wasmtime_wasi_stat_at(store.data_mut().filesystem(), fd, flags, path);
     let mut cx = Context::from_waker(Waker::noop());
     match std::pin::pin!(future).poll(&mut cx) {
@@ -86,7 +103,7 @@ fn stat_at<P: PathText>(
 }
 
 /// A path as the host function receives it.
-trait PathText {
+pub(super) trait PathText {
     fn text<'a>(&self, store: &'a StoreContextMut<'_, State>) -> wasmtime::Result<Cow<'a, str>>;
 }
 
@@ -217,7 +234,7 @@ fn datetime(time: &StatxTimestamp, reported: bool, std_rules: bool) -> Option<Da
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
 
@@ -230,13 +247,13 @@ mod tests {
     use crate::guest::readdir::tests::make_fifo;
 
     /// A guest's store, as the host makes it, with `root` as its preopen.
-    struct Guest {
-        store: Store<State>,
-        root: Resource<Descriptor>,
+    pub(in crate::guest) struct Guest {
+        pub(in crate::guest) store: Store<State>,
+        pub(in crate::guest) root: Resource<Descriptor>,
     }
 
     impl Guest {
-        fn new(root: &Path) -> Guest {
+        pub(in crate::guest) fn new(root: &Path) -> Guest {
             let mut builder = WasiCtxBuilder::new();
             builder.allow_blocking_current_thread(true);
             builder.preopened_dir(root, "/", FsPerms::ReadOnly).unwrap();
@@ -250,17 +267,17 @@ mod tests {
             Guest { store, root }
         }
 
-        fn view(&mut self) -> WasiFilesystemCtxView<'_> {
+        pub(in crate::guest) fn view(&mut self) -> WasiFilesystemCtxView<'_> {
             self.store.data_mut().filesystem()
         }
 
-        fn borrow(fd: &Resource<Descriptor>) -> Resource<Descriptor> {
+        pub(in crate::guest) fn borrow(fd: &Resource<Descriptor>) -> Resource<Descriptor> {
             Resource::new_borrow(fd.rep())
         }
 
         /// The answer of the host function the linker gets, and whether the fast path
         /// gave it.
-        async fn shadow(
+        pub(in crate::guest) async fn shadow(
             &mut self,
             fd: &Resource<Descriptor>,
             flags: PathFlags,
@@ -321,7 +338,7 @@ mod tests {
 
     /// A tree with one of each thing a guest may stat, under `root/served`; `root/secret`
     /// is outside it.
-    fn tree() -> tempfile::TempDir {
+    pub(in crate::guest) fn tree() -> tempfile::TempDir {
         let tmp = tempfile::tempdir().unwrap();
         let secret = tmp.path().join("secret");
         std::fs::write(&secret, "outside").unwrap();

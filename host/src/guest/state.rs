@@ -14,6 +14,7 @@ use wasmtime_wasi_http::{
     WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView, DEFAULT_FORBIDDEN_HEADERS,
 };
 
+use crate::guest::open_at::StatedFile;
 use crate::guest::progress::Progress;
 use crate::limits::EPOCH_TICK;
 
@@ -27,6 +28,8 @@ pub(crate) struct State {
     hooks: NoOutgoingRequests,
     pub(crate) cpu: CpuMeter,
     pub(crate) memory: MemoryWatch,
+    /// The file the last `stat-at` found, for the `open-at` that follows (`open_at`).
+    pub(crate) stated: StatedFile,
 }
 
 impl State {
@@ -44,6 +47,7 @@ impl State {
             hooks: NoOutgoingRequests,
             cpu: CpuMeter::new(cpu_time),
             memory: MemoryWatch::default(),
+            stated: StatedFile::default(),
         }
     }
 }
