@@ -124,9 +124,17 @@ impl Runtime {
                 body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())));
             Counted::new(Box::pin(body), progress.clone())
         });
-        let slot = self.slots.clone().acquire_owned();
-        let Ok(Ok(slot)) = tokio::time::timeout(self.queue_timeout, slot).await else {
-            return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
+        // A free slot is taken at once: the queue's timer (a clock read and a timer entry)
+        // is only set up for a request that has to wait.
+        let slot = match self.slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                let slot = self.slots.clone().acquire_owned();
+                let Ok(Ok(slot)) = tokio::time::timeout(self.queue_timeout, slot).await else {
+                    return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
+                };
+                slot
+            }
         };
         let (sender, mut receiver) = oneshot::channel();
         let call = self.call_guest(request, sender, progress.clone());
