@@ -48,32 +48,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
     Ok(())
 }
 
-/// The regular file the guest's last `stat-at` found by one name, on `stat_at`'s fast path.
-/// The next `open-at` uses it up, whatever it opens.
-#[derive(Default)]
-pub(crate) struct StatedFile {
-    /// The directory descriptor's handle, or `None` when there is no such file.
-    dir: Option<u32>,
-    /// Kept allocated across requests: a name is copied in, not allocated.
-    name: String,
-}
-
-impl StatedFile {
-    pub(crate) fn record(&mut self, dir: u32, name: &str) {
-        self.dir = Some(dir);
-        self.name.clear();
-        self.name.push_str(name);
-    }
-
-    pub(crate) fn forget(&mut self) {
-        self.dir = None;
-    }
-
-    fn is(&self, dir: u32, name: &str) -> bool {
-        self.dir == Some(dir) && self.name == name
-    }
-}
-
 /// The host function: the fast answer, or wasmtime-wasi's.
 ///
 /// Sync, like `stat_at`'s: the fallback polls wasmtime-wasi's future once, which finishes at

@@ -1,6 +1,7 @@
 //! What a guest instance's store holds for its whole life: WASI with one read-only directory
 //! and the fixed `SANDSERVE_*` environment, wasi:http with outgoing requests denied, the
-//! resource table, a CPU meter reset for each request, and a watch on linear memory size.
+//! resource table, a CPU meter reset for each request, a watch on linear memory size, and
+//! the file the last `stat-at` found.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +15,6 @@ use wasmtime_wasi_http::{
     WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView, DEFAULT_FORBIDDEN_HEADERS,
 };
 
-use crate::guest::open_at::StatedFile;
 use crate::guest::progress::Progress;
 use crate::limits::EPOCH_TICK;
 
@@ -49,6 +49,33 @@ impl State {
             memory: MemoryWatch::default(),
             stated: StatedFile::default(),
         }
+    }
+}
+
+/// The regular file the guest's last `stat-at` found by one name, on `stat_at`'s fast path:
+/// what `open_at` may open without asking the kernel its type again. The next `open-at`
+/// uses it up, whatever it opens.
+#[derive(Default)]
+pub(crate) struct StatedFile {
+    /// The directory descriptor's handle, or `None` when there is no such file.
+    dir: Option<u32>,
+    /// Kept allocated across requests: a name is copied in, not allocated.
+    name: String,
+}
+
+impl StatedFile {
+    pub(crate) fn record(&mut self, dir: u32, name: &str) {
+        self.dir = Some(dir);
+        self.name.clear();
+        self.name.push_str(name);
+    }
+
+    pub(crate) fn forget(&mut self) {
+        self.dir = None;
+    }
+
+    pub(crate) fn is(&self, dir: u32, name: &str) -> bool {
+        self.dir == Some(dir) && self.name == name
     }
 }
 
