@@ -2,8 +2,9 @@
 //! instances that run requests and are kept warm between them (`instance`, `state`,
 //! `idle_set`, `heap`), one request's run through an instance and its response body (`call`,
 //! `body`, `progress`, `failure`), and the host's own directory listing, `stat-at` and
-//! `open-at` for the guest (`readdir`, `stat_at`, `open_at`). The network side runs requests through `runtime`, and takes
-//! only the default cache directory from `compile_cache` and the byte counts from `progress`.
+//! `open-at` for the guest (`readdir`, `stat_at`, `open_at`). The network side runs
+//! requests through `runtime`, and takes only the default cache directory from
+//! `compile_cache` and the byte counts from `progress`.
 
 mod body;
 mod call;

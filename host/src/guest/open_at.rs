@@ -19,9 +19,6 @@
 //! and the guest's read of it fails (`EISDIR`), where wasmtime-wasi would have opened it as
 //! a directory and refused the read; either way that request fails.
 
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
-
 use rustix::fs::{Mode, OFlags};
 use wasmtime::component::{Linker, Resource, WasmStr};
 use wasmtime::StoreContextMut;
@@ -32,7 +29,7 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
 use wasmtime_wasi::OpenMode;
 
 use crate::guest::readdir::INSTANCE;
-use crate::guest::stat_at::PathText;
+use crate::guest::stat_at::{at_once, PathText};
 use crate::guest::state::State;
 
 /// The answer to one call: the new descriptor, or the error code the guest sees.
@@ -78,13 +75,7 @@ fn open_at<P: PathText>(
         return Ok((Ok(state.table.push(descriptor)?),));
     }
     let future = wasmtime_wasi_open_at(state.filesystem(), fd, path_flags, path, oflags, flags);
-    let mut cx = Context::from_waker(Waker::noop());
-    match std::pin::pin!(future).poll(&mut cx) {
-        Poll::Ready(answer) => Ok((answer?,)),
-        Poll::Pending => Err(wasmtime::format_err!(
-            "wasmtime-wasi's open-at did not finish at once: the preopen must allow blocking"
-        )),
-    }
+    Ok((at_once(future, "open-at")?,))
 }
 
 /// wasmtime-wasi's own `open-at`, as its bindings call it.

@@ -93,11 +93,20 @@ fn stat_at<P: PathText>(
         return Ok((answer,));
     }
     let future = wasmtime_wasi_stat_at(store.data_mut().filesystem(), fd, flags, path);
+    Ok((at_once(future, "stat-at")?,))
+}
+
+/// The answer of a wasmtime-wasi future polled once: ready at once because every preopen
+/// may block its thread, or a trap (`call` names it) rather than a blocked worker.
+pub(super) fn at_once<T>(
+    future: impl Future<Output = wasmtime::Result<T>>,
+    call: &str,
+) -> wasmtime::Result<T> {
     let mut cx = Context::from_waker(Waker::noop());
     match std::pin::pin!(future).poll(&mut cx) {
-        Poll::Ready(answer) => Ok((answer?,)),
+        Poll::Ready(answer) => answer,
         Poll::Pending => Err(wasmtime::format_err!(
-            "wasmtime-wasi's stat-at did not finish at once: the preopen must allow blocking"
+            "wasmtime-wasi's {call} did not finish at once: the preopen must allow blocking"
         )),
     }
 }
