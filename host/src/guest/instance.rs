@@ -18,7 +18,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
 use crate::guest::progress::Progress;
-use crate::guest::state::{meter_cpu, note_host_calls, State};
+use crate::guest::state::{meter_cpu, metered, State};
 
 /// What an instance is made from: the pre-instantiated component and the fixed context.
 pub(crate) struct Recipe {
@@ -65,10 +65,10 @@ impl Warm {
         let mut store = Store::new(recipe.pre.engine(), state);
         store.limiter(|state| &mut state.memory);
         store.epoch_deadline_callback(meter_cpu);
-        store.call_hook(note_host_calls);
         // Instantiation runs start functions: give it a deadline like any call.
         store.set_epoch_deadline(1);
-        let proxy = recipe.pre.instantiate_async(&mut store).await?;
+        let turn = store.data().cpu.turn();
+        let proxy = metered(turn, recipe.pre.instantiate_async(&mut store)).await?;
         Ok(Warm {
             store,
             proxy,
@@ -97,10 +97,12 @@ impl Warm {
         let http = self.store.data_mut();
         let request = http.http().new_incoming_request(Scheme::Http, request)?;
         let out = http.http().new_response_outparam(response)?;
-        self.proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut self.store, request, out)
-            .await?;
+        let turn = self.store.data().cpu.turn();
+        let call =
+            self.proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut self.store, request, out);
+        metered(turn, call).await?;
         let entries = self.store.data_mut().table.iter_mut().count();
         self.leaked = entries > *self.baseline.get_or_insert(entries);
         Ok(())
