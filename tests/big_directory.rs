@@ -3,29 +3,45 @@
 //! native host all of it runs with `--max-memory 16M`, so an answer at all is the proof that
 //! the guest stayed within 16 MiB.
 //!
-//! The tree is made once per test binary (a few seconds of empty files) and never changed.
+//! The tree is made once, into the target directory's scratch space (`CARGO_TARGET_TMPDIR`),
+//! and kept there for later runs: it is never changed, and a temporary directory held in a
+//! `static` is never dropped, so each run used to leave 300,000 files behind in `/tmp`.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use sandserve_testkit::{Fixture, Host, Server};
+use sandserve_testkit::{Host, Server};
 
 /// Files in the big directory, besides one subdirectory and one dot-file.
 const FILES: usize = 300_000;
 
-/// The served tree: `big/` with `FILES` empty files named like a dataset's (`00000042-`
-/// and 31 more characters, 40 in all), `big/a-subdir/inner.txt`, and `big/.secret`.
-fn fixture() -> &'static Fixture {
-    static TREE: OnceLock<Fixture> = OnceLock::new();
-    TREE.get_or_init(|| {
-        let fx = Fixture::new();
-        fx.write("big/a-subdir/inner.txt", "inner");
-        fx.write("big/.secret", "hidden");
-        let dir = fx.root().join("big");
+/// The served root, holding `big/` with `FILES` empty files named like a dataset's
+/// (`00000042-` and 31 more characters, 40 in all), `big/a-subdir/inner.txt`, and
+/// `big/.secret`. Made under another name and renamed into place when complete, so a run
+/// cut short leaves no half tree for the next one to serve.
+fn root() -> &'static Path {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let kept = scratch.join("big-directory");
+        if kept.is_dir() {
+            return kept;
+        }
+        let partial = scratch.join(format!("big-directory.partial-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&partial);
+        let dir = partial.join("big");
+        std::fs::create_dir_all(dir.join("a-subdir")).unwrap();
+        std::fs::write(dir.join("a-subdir/inner.txt"), "inner").unwrap();
+        std::fs::write(dir.join(".secret"), "hidden").unwrap();
         for i in 0..FILES {
             std::fs::File::create(dir.join(file_name(i))).unwrap();
         }
-        fx
+        // Another run may have finished first: then its tree is the same, and ours goes.
+        if std::fs::rename(&partial, &kept).is_err() {
+            std::fs::remove_dir_all(&partial).unwrap();
+        }
+        kept
     })
 }
 
@@ -39,7 +55,7 @@ fn serve(flags: &[&str]) -> Server {
     if matches!(Host::from_env(), Host::Native { .. }) {
         all.extend(["--max-memory", "16M"]);
     }
-    fixture().serve(&all)
+    Host::from_env().start(root(), &all)
 }
 
 fn json(server: &Server, path: &str) -> serde_json::Value {
