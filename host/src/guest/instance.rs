@@ -8,6 +8,8 @@
 //! must be gone from the table when the call returns; an instance whose table holds more than
 //! after its first call leaked one and is dropped, not reused.
 
+use std::sync::Arc;
+
 use hyper::Request;
 use tokio::sync::oneshot;
 use wasmtime::Store;
@@ -18,7 +20,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
 use crate::guest::progress::Progress;
-use crate::guest::state::{meter_cpu, metered, State};
+use crate::guest::state::{meter_cpu, metered, State, Turn};
 
 /// What an instance is made from: the pre-instantiated component and the fixed context.
 pub(crate) struct Recipe {
@@ -50,6 +52,8 @@ pub(crate) type ResponseSender =
 pub(crate) struct Warm {
     store: Store<State>,
     proxy: Proxy,
+    /// The CPU meter's view of the calls into this instance (see `state::metered`).
+    turn: Arc<Turn>,
     served: u32,
     /// Resource-table entries after the first call returned: what the guest keeps for its
     /// life (preopens, a cached root). More after a later call means a per-request resource
@@ -68,10 +72,11 @@ impl Warm {
         // Instantiation runs start functions: give it a deadline like any call.
         store.set_epoch_deadline(1);
         let turn = store.data().cpu.turn();
-        let proxy = metered(turn, recipe.pre.instantiate_async(&mut store)).await?;
+        let proxy = metered(&turn, recipe.pre.instantiate_async(&mut store)).await?;
         Ok(Warm {
             store,
             proxy,
+            turn,
             served: 0,
             baseline: None,
             leaked: false,
@@ -97,12 +102,11 @@ impl Warm {
         let http = self.store.data_mut();
         let request = http.http().new_incoming_request(Scheme::Http, request)?;
         let out = http.http().new_response_outparam(response)?;
-        let turn = self.store.data().cpu.turn();
         let call =
             self.proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut self.store, request, out);
-        metered(turn, call).await?;
+        metered(&self.turn, call).await?;
         let entries = self.store.data_mut().table.iter_mut().count();
         self.leaked = entries > *self.baseline.get_or_insert(entries);
         Ok(())

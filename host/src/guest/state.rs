@@ -139,7 +139,7 @@ impl Turn {
 }
 
 /// Drives `call` with `turn` told each time it runs and stops: the CPU meter's view of it.
-pub(crate) async fn metered<F: Future>(turn: Arc<Turn>, call: F) -> F::Output {
+pub(crate) async fn metered<F: Future>(turn: &Turn, call: F) -> F::Output {
     let mut call = std::pin::pin!(call);
     std::future::poll_fn(|cx| {
         turn.hand_over(true, TICKS.load(Ordering::Relaxed));
