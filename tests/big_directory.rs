@@ -24,11 +24,13 @@ fn root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
         let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let kept = scratch.join("big-directory");
+        // Named for what it holds, so a run after a change to the tree makes a new one
+        // rather than serving the old: change the layout below, change the name.
+        let kept = scratch.join(format!("big-directory-{FILES}-v1"));
         if kept.is_dir() {
             return kept;
         }
-        let partial = scratch.join(format!("big-directory.partial-{}", std::process::id()));
+        let partial = kept.with_extension(format!("partial-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&partial);
         let dir = partial.join("big");
         std::fs::create_dir_all(dir.join("a-subdir")).unwrap();

@@ -311,7 +311,6 @@ mod tests {
     /// A meter whose clock starts at tick 100, with a budget of `ticks`.
     fn meter(ticks: u32) -> CpuMeter {
         let cpu = CpuMeter::new(EPOCH_TICK * ticks);
-        cpu.turn.hand_over(false, 100);
         cpu.turn.take(100);
         cpu
     }
