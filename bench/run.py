@@ -13,7 +13,10 @@ context switches per request. Results also go to a JSON file.
 also runs the trivial test guest (wasmtime-serve-trivial: "ok" to every path, its bytes not
 checked), and a last line gives wasmtime-serve's CPU per request over that guest's
 (`wasmtime_serve_cpu_over_trivial` in the JSON): what sandserve's own work adds to the cost
-of an instance.
+of an instance. Our own host runs the same guest too (sandserve-trivial on the 1 KiB rows,
+sandserve-trivial-tls on the HTTPS 1 KiB rows): the floor that the host, hyper and the
+wasi:http machinery put under any guest, whose "CPU x ref" is the least any component can
+cost here, and sandserve's CPU over it is its own work (`cpu_over_trivial` in the JSON).
 
 The HTTPS workloads run sandserve and nginx-tls with one certificate made here by openssl,
 and compare them with each other only. nginx-tls listens with http2 and keepalive_requests
@@ -113,6 +116,12 @@ LATTICE_PY = os.path.join(ROOT, "examples/wasmcloud/lattice.py")
 # costs this guest, plus sandserve's own work, and "over trivial" is that ratio.
 TRIVIAL_GUEST = os.path.join(ROOT, "target/guests/wasm32-wasip2/release/faulty.wasm")
 TRIVIAL_WORKLOADS = ("1k_c1", "1k_c64")
+# Our own host running that guest (sandserve-trivial, and -tls on the HTTPS 1 KiB rows): the
+# floor of host, hyper and wasi:http machinery under every request, before sandserve's work.
+TRIVIAL_TLS_WORKLOADS = ("1k_c64_tls", "1k_h2_tls")
+# Each server whose CPU per request is also given over a trivial guest's, and that guest.
+TRIVIAL_OF = {"wasmtime-serve": "wasmtime-serve-trivial", "sandserve": "sandserve-trivial",
+              "sandserve-tls": "sandserve-trivial-tls"}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -249,6 +258,12 @@ def servers(root, base, binary, variants):
         port = free_port()
         out.append(Server(name, argv + [root, "--port", str(port), "--bind", "127.0.0.1",
                                         "-q", "--no-compress"], port))
+    if os.path.exists(TRIVIAL_GUEST):
+        port = free_port()
+        out.append(Server("sandserve-trivial", [binary, "--component", TRIVIAL_GUEST, root,
+                                                "--port", str(port), "--bind", "127.0.0.1",
+                                                "-q"], port,
+                          workloads=set(TRIVIAL_WORKLOADS), serves_files=False))
     wasm = os.path.join(ROOT, "target/wasm32-wasip2/release/sandserve.wasm")
     if shutil.which("wasmtime"):
         port = free_port()
@@ -422,6 +437,12 @@ def tls_servers(root, base, binary, variants):
         out.append(Server(f"{name}-tls", argv + [root, "--port", str(port), "--bind",
                                                  "127.0.0.1", "-q", "--no-compress",
                                                  "--tls-cert", cert, "--tls-key", key], port))
+    if os.path.exists(TRIVIAL_GUEST):
+        port = free_port()
+        out.append(Server("sandserve-trivial-tls", [binary, "--component", TRIVIAL_GUEST, root,
+                                                    "--port", str(port), "--bind", "127.0.0.1",
+                                                    "-q", "--tls-cert", cert, "--tls-key", key],
+                          port, workloads=set(TRIVIAL_TLS_WORKLOADS), serves_files=False))
     if shutil.which("nginx"):
         port = free_port()
         tls = (f"ssl_certificate {cert}; ssl_certificate_key {key}; "
@@ -829,12 +850,16 @@ def main():
         report["workloads"][name] = {"connections": conns, "servers": row}
         if name in H2_STREAMS:
             report["workloads"][name]["streams_per_connection"] = H2_STREAMS[name]
-    report["wasmtime_serve_cpu_over_trivial"] = {
-        name: cells["wasmtime-serve"]["cpu_us_per_req"] / cells["wasmtime-serve-trivial"]["cpu_us_per_req"]
-        for name, data in report["workloads"].items()
-        for cells in [data["servers"]]
-        if cells.get("wasmtime-serve", {}).get("cpu_us_per_req")
-        and cells.get("wasmtime-serve-trivial", {}).get("cpu_us_per_req")}
+    report["cpu_over_trivial"] = {
+        server: over for server, trivial in TRIVIAL_OF.items()
+        for over in [{
+            name: cells[server]["cpu_us_per_req"] / cells[trivial]["cpu_us_per_req"]
+            for name, data in report["workloads"].items()
+            for cells in [data["servers"]]
+            if cells.get(server, {}).get("cpu_us_per_req")
+            and cells.get(trivial, {}).get("cpu_us_per_req")}]
+        if over}
+    report["wasmtime_serve_cpu_over_trivial"] = report["cpu_over_trivial"].get("wasmtime-serve", {})
     report["startup_ms"] = {s.name: s.startup_ms for s in started}
     report["peak_rss_mib"] = {
         s.name: max((r["peak_rss_kib"] for (_, who), runs in samples.items() if who == s.name
@@ -863,10 +888,9 @@ def main():
                   f"{show(cell['cpu_ratio_to_nginx'], '.2f', 9)} "
                   f"{show(cell['syscalls_per_req'], '.1f', 8)} "
                   f"{show(cell['context_switches_per_req'], '.2f', 7)} {cell['errors']:>6}")
-    if report["wasmtime_serve_cpu_over_trivial"]:
-        print("wasmtime serve, CPU us/req over the trivial guest's: " +
-              ", ".join(f"{k} {v:.2f}x" for k, v in
-                        report["wasmtime_serve_cpu_over_trivial"].items()))
+    for server, over in report["cpu_over_trivial"].items():
+        print(f"{server}, CPU us/req over {TRIVIAL_OF[server]}'s: " +
+              ", ".join(f"{k} {v:.2f}x" for k, v in over.items()))
     print("start-up to first response (ms): " +
           ", ".join(f"{k} {v:.0f}" for k, v in report["startup_ms"].items()))
     print("peak RSS over the whole run (MiB): " +
