@@ -252,6 +252,14 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
+def trivial_on_host(name, binary, root, workloads, flags):
+    """Our host running the trivial guest instead of sandserve, on `workloads` only."""
+    port = free_port()
+    return Server(name, [binary, "--component", TRIVIAL_GUEST, root, "--port", str(port),
+                         "--bind", "127.0.0.1", "-q"] + flags, port,
+                  workloads=set(workloads), serves_files=False)
+
+
 def servers(root, base, binary, variants):
     out = []
     for name, argv in [("sandserve", [binary])] + variants:
@@ -259,11 +267,7 @@ def servers(root, base, binary, variants):
         out.append(Server(name, argv + [root, "--port", str(port), "--bind", "127.0.0.1",
                                         "-q", "--no-compress"], port))
     if os.path.exists(TRIVIAL_GUEST):
-        port = free_port()
-        out.append(Server("sandserve-trivial", [binary, "--component", TRIVIAL_GUEST, root,
-                                                "--port", str(port), "--bind", "127.0.0.1",
-                                                "-q"], port,
-                          workloads=set(TRIVIAL_WORKLOADS), serves_files=False))
+        out.append(trivial_on_host("sandserve-trivial", binary, root, TRIVIAL_WORKLOADS, []))
     wasm = os.path.join(ROOT, "target/wasm32-wasip2/release/sandserve.wasm")
     if shutil.which("wasmtime"):
         port = free_port()
@@ -438,11 +442,8 @@ def tls_servers(root, base, binary, variants):
                                                  "127.0.0.1", "-q", "--no-compress",
                                                  "--tls-cert", cert, "--tls-key", key], port))
     if os.path.exists(TRIVIAL_GUEST):
-        port = free_port()
-        out.append(Server("sandserve-trivial-tls", [binary, "--component", TRIVIAL_GUEST, root,
-                                                    "--port", str(port), "--bind", "127.0.0.1",
-                                                    "-q", "--tls-cert", cert, "--tls-key", key],
-                          port, workloads=set(TRIVIAL_TLS_WORKLOADS), serves_files=False))
+        out.append(trivial_on_host("sandserve-trivial-tls", binary, root, TRIVIAL_TLS_WORKLOADS,
+                                   ["--tls-cert", cert, "--tls-key", key]))
     if shutil.which("nginx"):
         port = free_port()
         tls = (f"ssl_certificate {cert}; ssl_certificate_key {key}; "
@@ -850,15 +851,13 @@ def main():
         report["workloads"][name] = {"connections": conns, "servers": row}
         if name in H2_STREAMS:
             report["workloads"][name]["streams_per_connection"] = H2_STREAMS[name]
-    report["cpu_over_trivial"] = {
-        server: over for server, trivial in TRIVIAL_OF.items()
-        for over in [{
-            name: cells[server]["cpu_us_per_req"] / cells[trivial]["cpu_us_per_req"]
-            for name, data in report["workloads"].items()
-            for cells in [data["servers"]]
-            if cells.get(server, {}).get("cpu_us_per_req")
-            and cells.get(trivial, {}).get("cpu_us_per_req")}]
-        if over}
+    report["cpu_over_trivial"] = {}
+    for server, trivial in TRIVIAL_OF.items():
+        for name, data in report["workloads"].items():
+            ours = data["servers"].get(server, {}).get("cpu_us_per_req")
+            floor = data["servers"].get(trivial, {}).get("cpu_us_per_req")
+            if ours and floor:
+                report["cpu_over_trivial"].setdefault(server, {})[name] = ours / floor
     report["wasmtime_serve_cpu_over_trivial"] = report["cpu_over_trivial"].get("wasmtime-serve", {})
     report["startup_ms"] = {s.name: s.startup_ms for s in started}
     report["peak_rss_mib"] = {
